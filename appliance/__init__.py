@@ -1,0 +1,1 @@
+"""Offline, interruptible voice kiosk."""

@@ -1,0 +1,214 @@
+"""The kiosk's configuration: one TOML file, one frozen dataclass per subsystem.
+
+Loaded once at start-up, validated completely, then passed to each subsystem;
+nothing reads the file again at run time. `appliance.example.toml` at the top
+of the checkout documents every key and is checked against these classes by
+the tests.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from appliance.errors import ConfigError
+from appliance.settings import as_toml, load_section, setting
+
+DEVICE_CONFIG_PATH = Path("/etc/appliance/appliance.toml")
+DEVICE_MODELS_DIR = Path("/var/lib/appliance/models")
+CHECKOUT_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class AudioSettings:
+    backend: str = setting("alsa", "sound device implementation", choices=("alsa", "sim"))
+    capture_device: str = setting("default", "ALSA capture PCM, e.g. plughw:CARD=seeed2micvoicec")
+    playback_device: str = setting("default", "ALSA playback PCM on the same card as capture")
+    card_rate_hz: int = setting(48000, "sample rate asked of the card, Hertz", min=8000, max=192000)
+    card_format: str = setting(
+        "S16_LE", "sample format asked of the card", choices=("S16_LE", "S24_LE", "S32_LE")
+    )
+    capture_channels: int = setting(1, "channels asked of the capture PCM; channel 0 is used", min=1, max=8)
+    playback_channels: int = setting(2, "channels asked of the playback PCM; all get the same signal", min=1, max=8)
+    period_ms: int = setting(10, "duplex loop period, milliseconds", min=5, max=20)
+    periods: int = setting(3, "ALSA periods in the playback buffer", min=2, max=4)
+    speaker_queue_periods: int = setting(
+        2, "agent audio held beyond the card buffer, periods (bounds cut latency)", min=1, max=8
+    )
+    fade_ms: float = setting(10.0, "raised-cosine fade applied by a cut, milliseconds", min=5, max=20)
+    realtime_priority: int = setting(
+        50, "SCHED_FIFO priority of the audio thread; 0 leaves it at normal priority", min=0, max=99
+    )
+
+
+@dataclass(frozen=True)
+class AecSettings:
+    frame_ms: int = setting(10, "echo canceller frame, milliseconds", choices=(10, 20))
+    filter_ms: int = setting(128, "echo canceller filter length (tail), milliseconds", min=32, max=500)
+    extra_delay_ms: float = setting(
+        0.0, "added to the measured playback-to-capture delay, milliseconds", min=-50, max=200
+    )
+    residual_suppression: bool = setting(True, "run the speex preprocessor with the echo state")
+    echo_suppress_db: int = setting(-40, "residual echo suppression, decibels", min=-90, max=0)
+    echo_suppress_active_db: int = setting(
+        -15, "residual echo suppression while the caller talks, decibels", min=-90, max=0
+    )
+    pretrain_s: float = setting(
+        4.0, "length of the start-up calibration burst that trains the filter, seconds", min=0, max=30
+    )
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    vad_threshold: float = setting(0.5, "Silero speech probability counted as speech", min=0, max=1)
+    double_talk_margin_db: float = setting(
+        6.0, "residual must exceed the predicted echo leak by this much, decibels", min=0, max=40
+    )
+    onset_ms: int = setting(40, "speech needed before ducking the agent, milliseconds", min=10, max=500)
+    confirm_ms: int = setting(
+        160, "sustained speech needed before cutting the agent, milliseconds", min=20, max=2000
+    )
+    release_ms: int = setting(
+        300, "no speech for this long after an onset restores the agent, milliseconds", min=50, max=3000
+    )
+    duck_db: float = setting(-15.0, "agent gain while an onset is being confirmed, decibels", min=-60, max=0)
+    duck_ramp_ms: float = setting(15.0, "ramp into the duck, milliseconds", min=1, max=200)
+    restore_ramp_ms: float = setting(120.0, "ramp back to full volume, milliseconds", min=1, max=1000)
+    min_residual_dbfs: float = setting(
+        -55.0, "residual quieter than this is never speech, dBFS", min=-96, max=0
+    )
+
+
+@dataclass(frozen=True)
+class WakeSettings:
+    enabled: bool = setting(True, "listen for the wake word")
+    model: str = setting("hey_jarvis", "openWakeWord model name (a file in the models directory)")
+    threshold: float = setting(0.5, "detection score threshold", min=0, max=1)
+    patience_frames: int = setting(2, "80 ms frames above threshold before a detection", min=1, max=20)
+
+
+@dataclass(frozen=True)
+class AsrSettings:
+    backend: str = setting(
+        "auto", "recogniser; auto = vosk when a vosk model is installed, else pocketsphinx",
+        choices=("auto", "vosk", "pocketsphinx"),
+    )
+    vosk_model: str = setting("vosk-model-small-en-us-0.15", "vosk model directory in the models directory")
+    preroll_ms: int = setting(400, "audio kept before the detected onset, milliseconds", min=300, max=2000)
+    endpoint_silence_ms: int = setting(
+        600, "silence that ends an utterance, milliseconds", min=100, max=5000
+    )
+    max_utterance_s: float = setting(12.0, "longest utterance, seconds", min=1, max=60)
+
+
+@dataclass(frozen=True)
+class TtsSettings:
+    voice: str = setting("en_US-joe-medium", "piper voice (a .onnx file in the models directory)")
+    length_scale: float = setting(1.0, "speaking slowness; larger is slower", min=0.5, max=2.0)
+    gain_db: float = setting(0.0, "gain applied to synthesised speech, decibels", min=-40, max=12)
+
+
+@dataclass(frozen=True)
+class LlmSettings:
+    model: str = setting(
+        "SmolLM2-135M-Instruct.Q4_1.gguf", "GGUF file, in the models directory or an absolute path"
+    )
+    system_prompt: str = setting(
+        "You are the front desk of the Harbour View Hotel. Answer in one or two short "
+        "spoken sentences. If the guest interrupts you, answer what they just said.",
+        "the kiosk persona",
+    )
+    max_tokens: int = setting(80, "longest reply, tokens", min=8, max=1024)
+    temperature: float = setting(0.3, "sampling temperature", min=0, max=2)
+    repeat_penalty: float = setting(1.3, "llama.cpp repetition penalty", min=1, max=2)
+    context_tokens: int = setting(2048, "context window, tokens", min=256, max=32768)
+    threads: int = setting(2, "CPU threads for generation", min=1, max=16)
+    timeout_s: float = setting(10.0, "give up on a reply after this long, seconds", min=1, max=120)
+    fallback_text: str = setting(
+        "Sorry, I lost my train of thought. Could you say that again?",
+        "spoken when the LLM fails or times out",
+    )
+    follow_up_s: float = setting(
+        8.0, "after the agent finishes, a question needs no wake word for this long, seconds",
+        min=0, max=60,
+    )
+
+
+@dataclass(frozen=True)
+class GpioSettings:
+    enabled: bool = setting(False, "use GPIO at all")
+    button_pin: int | None = setting(None, "push-to-talk button, BCM pin number", min=0, max=27)
+    button_active_low: bool = setting(True, "button pulls the pin to ground when pressed")
+    led_pin: int | None = setting(None, "status LED, BCM pin number", min=0, max=27)
+    led_active_high: bool = setting(True, "LED lights when the pin is high")
+    amp_enable_pin: int | None = setting(None, "amplifier enable (MAX98357A SD), BCM pin number", min=0, max=27)
+    amp_idle_off_s: float = setting(30.0, "switch the amplifier off after this much silence, seconds", min=1)
+    amp_wake_ms: float = setting(20.0, "wait after enabling the amplifier before audio, milliseconds", min=0, max=500)
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    models_dir: str = setting(
+        "", "model directory; empty = models/ in a checkout, /var/lib/appliance/models on a device"
+    )
+    state_dir: str = setting("/var/lib/appliance", "writable state: events, recordings")
+    events_path: str = setting("", "JSON-lines event log; empty = no file")
+    log_level: str = setting("info", "log verbosity", choices=("debug", "info", "warning", "error"))
+
+
+@dataclass(frozen=True)
+class Config:
+    audio: AudioSettings = dataclasses.field(default_factory=AudioSettings)
+    aec: AecSettings = dataclasses.field(default_factory=AecSettings)
+    detector: DetectorSettings = dataclasses.field(default_factory=DetectorSettings)
+    wake: WakeSettings = dataclasses.field(default_factory=WakeSettings)
+    asr: AsrSettings = dataclasses.field(default_factory=AsrSettings)
+    tts: TtsSettings = dataclasses.field(default_factory=TtsSettings)
+    llm: LlmSettings = dataclasses.field(default_factory=LlmSettings)
+    gpio: GpioSettings = dataclasses.field(default_factory=GpioSettings)
+    service: ServiceSettings = dataclasses.field(default_factory=ServiceSettings)
+
+    def models_dir(self) -> Path:
+        """Where models live: the configured path, a checkout's models/, or the device path."""
+        if self.service.models_dir:
+            return Path(self.service.models_dir)
+        checkout_models = CHECKOUT_DIR / "models"
+        if (checkout_models / "manifest.toml").exists() and (CHECKOUT_DIR / "pyproject.toml").exists():
+            return checkout_models
+        return DEVICE_MODELS_DIR
+
+
+def default_config_path() -> Path | None:
+    """The device config if it exists; a checkout runs on defaults otherwise."""
+    env = os.environ.get("APPLIANCE_CONFIG")
+    if env:
+        return Path(env)
+    return DEVICE_CONFIG_PATH if DEVICE_CONFIG_PATH.exists() else None
+
+
+def load_config(path: Path | str | None = None) -> Config:
+    """Read and validate a config file; `None` gives the defaults."""
+    if path is None:
+        return Config()
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            table = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(str(path), "<file>", "file does not exist") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(str(path), "<syntax>", f"not valid TOML ({error})") from None
+    return parse_config(table, str(path))
+
+
+def parse_config(table: dict, path: str = "<config>") -> Config:
+    """Validate an already-parsed TOML table."""
+    return load_section(Config, table, path)
+
+
+def render_config(config: Config) -> str:
+    """The effective configuration as documented TOML."""
+    return as_toml(config)
