@@ -125,3 +125,17 @@ class Transcript(Event):
     text: str
     final: bool
     words: tuple[RecognizedWord, ...] = field(default=())
+
+
+class PeriodSink(Protocol):
+    """Whoever listens to the duplex loop: called once per period, in the loop's thread.
+
+    `mic` is what was captured, `played` exactly what was written to the card in
+    the same period, `delay_samples` the current playback-to-capture delay of the
+    device (buffer fill), and `realign` is True after an xrun changed it. It must
+    return quickly: anything slow goes to another thread through a bounded queue.
+    """
+
+    def on_period(
+        self, mic: np.ndarray, played: np.ndarray, t: float, delay_samples: int, realign: bool
+    ) -> None: ...
