@@ -17,7 +17,6 @@ import sys
 from appliance.errors import ApplianceError
 
 
-
 def command_names() -> list[str]:
     """Every module in `appliance.commands`; adding a file adds a subcommand."""
     from appliance import commands

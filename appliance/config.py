@@ -32,7 +32,9 @@ class AudioSettings:
         "S16_LE", "sample format asked of the card", choices=("S16_LE", "S24_LE", "S32_LE")
     )
     capture_channels: int = setting(1, "channels asked of the capture PCM; channel 0 is used", min=1, max=8)
-    playback_channels: int = setting(2, "channels asked of the playback PCM; all get the same signal", min=1, max=8)
+    playback_channels: int = setting(
+        2, "channels asked of the playback PCM; all get the same signal", min=1, max=8
+    )
     period_ms: int = setting(10, "duplex loop period, milliseconds", min=5, max=20)
     periods: int = setting(3, "ALSA periods in the playback buffer", min=2, max=4)
     speaker_queue_periods: int = setting(
@@ -144,9 +146,13 @@ class GpioSettings:
     button_active_low: bool = setting(True, "button pulls the pin to ground when pressed")
     led_pin: int | None = setting(None, "status LED, BCM pin number", min=0, max=27)
     led_active_high: bool = setting(True, "LED lights when the pin is high")
-    amp_enable_pin: int | None = setting(None, "amplifier enable (MAX98357A SD), BCM pin number", min=0, max=27)
+    amp_enable_pin: int | None = setting(
+        None, "amplifier enable (MAX98357A SD), BCM pin number", min=0, max=27
+    )
     amp_idle_off_s: float = setting(30.0, "switch the amplifier off after this much silence, seconds", min=1)
-    amp_wake_ms: float = setting(20.0, "wait after enabling the amplifier before audio, milliseconds", min=0, max=500)
+    amp_wake_ms: float = setting(
+        20.0, "wait after enabling the amplifier before audio, milliseconds", min=0, max=500
+    )
 
 
 @dataclass(frozen=True)

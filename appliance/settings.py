@@ -145,7 +145,7 @@ def as_toml(instance: Any, prefix: str = "") -> str:
         if dataclasses.is_dataclass(value):
             tables.append(f"[{prefix}{item.name}]\n" + as_toml(value, f"{prefix}{item.name}."))
             continue
-        doc = item.metadata.get("doc")
+        doc = _describe(item.metadata)
         if doc:
             scalars.append(f"# {doc}")
         if value is None:
@@ -153,6 +153,21 @@ def as_toml(instance: Any, prefix: str = "") -> str:
         else:
             scalars.append(f"{item.name} = {_toml_value(value)}")
     return "\n".join(scalars + ([""] if scalars and tables else []) + tables) + "\n"
+
+
+def _describe(meta: Mapping[str, Any]) -> str:
+    """The field doc followed by its allowed values, for the example file."""
+    doc = str(meta.get("doc") or "")
+    if meta.get("choices"):
+        doc += f" (one of {', '.join(_toml_value(c) for c in meta['choices'])})"
+    low, high = meta.get("min"), meta.get("max")
+    if low is not None and high is not None:
+        doc += f" [{low:g} to {high:g}]"
+    elif low is not None:
+        doc += f" [at least {low:g}]"
+    elif high is not None:
+        doc += f" [at most {high:g}]"
+    return doc
 
 
 def _toml_value(value: Any) -> str:
