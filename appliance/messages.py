@@ -7,6 +7,7 @@ pipeline started (`t`), sample counts are at the internal rate.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -19,6 +20,17 @@ SAMPLE_RATE_HZ = 16000
 def samples_for_ms(ms: float, rate_hz: int = SAMPLE_RATE_HZ) -> int:
     """Number of samples in `ms` milliseconds at `rate_hz`."""
     return int(round(ms * rate_hz / 1000.0))
+
+
+class State(enum.Enum):
+    """The conversation's turn-taking state, shown on the LED and in systemd's STATUS=."""
+
+    IDLE = "idle"
+    LISTENING = "listening"
+    THINKING = "thinking"
+    SPEAKING = "speaking"
+    YIELDING = "yielding"
+    ERROR = "error"
 
 
 @dataclass(frozen=True)
