@@ -61,6 +61,16 @@ class AecSettings:
     pretrain_s: float = setting(
         4.0, "length of the start-up calibration burst that trains the filter, seconds", min=0, max=30
     )
+    pretrain_dbfs: float = setting(
+        -20.0, "RMS level of the calibration burst sent to the speaker, dBFS", min=-60, max=-6
+    )
+    delay_margin_ms: float = setting(
+        2.0, "the reference is delayed this much less than measured, so it never lags the echo, "
+        "milliseconds", min=0, max=20
+    )
+    erle_time_constant_s: float = setting(
+        1.0, "smoothing of the run-time ERLE and echo-leak estimates, seconds", min=0.05, max=30
+    )
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,17 @@ class DetectorSettings:
     restore_ramp_ms: float = setting(120.0, "ramp back to full volume, milliseconds", min=1, max=1000)
     min_residual_dbfs: float = setting(
         -55.0, "residual quieter than this is never speech, dBFS", min=-96, max=0
+    )
+    echo_tail_ms: float = setting(
+        200.0, "far-end power is the loudest frame of this recent window (echo tail), milliseconds",
+        min=10, max=1000,
+    )
+    initial_leak_db: float = setting(
+        0.0, "echo leak (cleaned vs far-end power) assumed before any measurement, decibels",
+        min=-80, max=20,
+    )
+    agent_active_dbfs: float = setting(
+        -60.0, "far-end power above which the agent counts as speaking, dBFS", min=-96, max=0
     )
 
 
@@ -111,6 +132,9 @@ class TtsSettings:
     voice: str = setting("en_US-joe-medium", "piper voice (a .onnx file in the models directory)")
     length_scale: float = setting(1.0, "speaking slowness; larger is slower", min=0.5, max=2.0)
     gain_db: float = setting(0.0, "gain applied to synthesised speech, decibels", min=-40, max=12)
+    clause_min_words: int = setting(
+        4, "a sentence is cut at a comma only if both parts keep this many words", min=1, max=50
+    )
 
 
 @dataclass(frozen=True)
@@ -152,6 +176,15 @@ class GpioSettings:
     amp_idle_off_s: float = setting(30.0, "switch the amplifier off after this much silence, seconds", min=1)
     amp_wake_ms: float = setting(
         20.0, "wait after enabling the amplifier before audio, milliseconds", min=0, max=500
+    )
+    amp_active_high: bool = setting(True, "amplifier runs while the enable pin is high (MAX98357A SD)")
+    led_pwm: bool = setting(False, "the LED pin can dim (PWM): breathe and pulse instead of plain blinks")
+    button_bounce_ms: float = setting(
+        20.0, "ignore button contact bounce shorter than this, milliseconds", min=0, max=200
+    )
+    hold_ms: float = setting(
+        400.0, "a press held this long bounds the utterance (release ends it), milliseconds",
+        min=100, max=5000,
     )
 
 

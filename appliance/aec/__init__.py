@@ -1,0 +1,1 @@
+"""Acoustic echo cancellation: speex through ctypes, and the canceller around it."""

@@ -1,0 +1,199 @@
+"""The always-on listening path of the duplex loop: AEC → suppression → VAD → detector.
+
+`FrontEnd` is the loop's `PeriodSink`. Per period it cancels the echo of what
+was just played, suppresses the residual echo, runs the VAD on the cleaned
+signal, and lets the barge-in detector decide. Cleaned 16 kHz frames go to
+listeners (wake word, ASR) through bounded queues that drop the oldest frame
+rather than ever block the loop; detector events go to a bounded queue too.
+Each stage's compute time is accounted, so the bench can add it to latencies
+and report the real-time factor.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import queue
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from appliance.aec.calibration import calibration_burst
+from appliance.aec.canceller import EchoCanceller
+from appliance.aec.erle import EchoLeakTracker, power
+from appliance.config import AecSettings, DetectorSettings
+from appliance.detector import BargeInDetector, DetectorState, FrameEvidence
+from appliance.messages import SAMPLE_RATE_HZ, AudioFrame, Event, SpeakerControl, samples_for_ms
+from appliance.vad import SileroVad
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StageCost:
+    """Accumulated compute of one stage: wall time delays decisions, CPU time is the load."""
+
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    calls: int = 0
+
+
+@dataclass
+class StageClock:
+    stages: dict[str, StageCost] = field(default_factory=dict)
+    period_wall_s: float = 0.0  # everything timed in the current period
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        wall, cpu = time.perf_counter(), time.thread_time()
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - wall
+            cost = self.stages.setdefault(name, StageCost())
+            cost.wall_s += elapsed
+            cost.cpu_s += time.thread_time() - cpu
+            cost.calls += 1
+            self.period_wall_s += elapsed
+
+    @property
+    def cpu_s(self) -> float:
+        return sum(cost.cpu_s for cost in self.stages.values())
+
+
+@dataclass(frozen=True)
+class FrameTrace:
+    """Everything the front end saw and decided in one AEC frame (for the bench and plots)."""
+
+    t: float
+    vad_probability: float
+    cleaned_power: float
+    predicted_leak_power: float
+    speech: bool
+    state: DetectorState
+    calibrating: bool
+
+
+def _offer(target: queue.Queue, item: object) -> bool:
+    """Put without blocking; on a full queue drop the oldest item. False if something was dropped."""
+    try:
+        target.put_nowait(item)
+        return True
+    except queue.Full:
+        try:
+            target.get_nowait()
+        except queue.Empty:
+            pass
+        try:
+            target.put_nowait(item)
+        except queue.Full:
+            pass
+        return False
+
+
+class FrontEnd:
+    """The loop's `PeriodSink`; owns the canceller, the VAD and the detector."""
+
+    def __init__(self, aec: AecSettings, detector: DetectorSettings, speaker: SpeakerControl,
+                 vad_model: Path, events_maxsize: int = 64,
+                 observer: Callable[[FrameTrace], None] | None = None) -> None:
+        self.aec_settings, self.detector_settings = aec, detector
+        self.canceller = EchoCanceller(aec)
+        self.vad = SileroVad(vad_model)
+        self.events: queue.Queue[Event] = queue.Queue(maxsize=events_maxsize)
+        self.detector = BargeInDetector(detector, speaker, self._on_event, aec.frame_ms)
+        frame_s = aec.frame_ms / 1000.0
+        self.tracker = EchoLeakTracker(aec.erle_time_constant_s, frame_s, detector.initial_leak_db)
+        self._tail = collections.deque(maxlen=max(1, int(detector.echo_tail_ms // aec.frame_ms)))
+        self._agent_floor = 10 ** (detector.agent_active_dbfs / 10.0)
+        self._listeners: list[queue.Queue[AudioFrame]] = []
+        self._observer = observer
+        self.clock = StageClock()
+        self.samples_processed = 0
+        self.dropped_frames = 0
+        self.dropped_events = 0
+        self._played_total = 0
+        self._calibrate_until = 0
+
+    def subscribe(self, maxsize: int = 100) -> queue.Queue[AudioFrame]:
+        """A bounded queue that receives every cleaned period (oldest dropped when full)."""
+        listener: queue.Queue[AudioFrame] = queue.Queue(maxsize=maxsize)
+        self._listeners.append(listener)
+        return listener
+
+    def calibration_burst(self, seconds: float | None = None) -> np.ndarray:
+        """The boot-time burst to play; the detector is held until its echo has died away.
+
+        Call right before handing the samples to the speaker.
+        """
+        burst = calibration_burst(self.aec_settings.pretrain_s if seconds is None else seconds,
+                                  self.aec_settings.pretrain_dbfs)
+        slack = samples_for_ms(self.detector_settings.echo_tail_ms + 100)
+        self._calibrate_until = self._played_total + len(burst) + slack
+        return burst
+
+    @property
+    def calibrating(self) -> bool:
+        return self._played_total < self._calibrate_until
+
+    def confirm(self, t: float, source: str) -> None:
+        """Push-to-talk or wake word while the agent speaks: an immediate cut."""
+        self.detector.confirm(t, source)
+
+    def on_period(self, mic: np.ndarray, played: np.ndarray, t: float, delay_samples: int,
+                  realign: bool) -> None:
+        self.clock.period_wall_s = 0.0
+        with self.clock.stage("aec"):
+            residual, reference = self.canceller.cancel(mic, played, delay_samples, realign)
+        with self.clock.stage("suppress"):
+            cleaned = self.canceller.suppress(residual)
+        if self.calibrating and self._played_total + len(played) >= self._calibrate_until:
+            log.info("echo canceller pre-trained: ERLE %s dB", self.tracker.erle_db)
+        self._played_total += len(played)
+        self.samples_processed += len(mic)
+        step = self.canceller.frame_samples
+        for start in range(0, len(mic), step):
+            frame = slice(start, start + step)
+            self._frame(t + start / SAMPLE_RATE_HZ, mic[frame], residual[frame], cleaned[frame],
+                        reference[frame])
+        frame = AudioFrame(samples=cleaned, t=t)
+        for listener in self._listeners:
+            self.dropped_frames += not _offer(listener, frame)
+
+    def _frame(self, t: float, mic: np.ndarray, residual: np.ndarray, cleaned: np.ndarray,
+               reference: np.ndarray) -> None:
+        with self.clock.stage("vad"):
+            probability = self.vad.accept(cleaned)
+        with self.clock.stage("detector"):
+            self._tail.append(power(reference))
+            far = max(self._tail)
+            cleaned_power = power(cleaned)
+            evidence = FrameEvidence(t=t, vad_probability=probability, cleaned_power=cleaned_power,
+                                     predicted_leak_power=far * self.tracker.leak_ratio,
+                                     agent_speaking=far > self._agent_floor)
+            calibrating = self.calibrating
+            speech = False if calibrating else self.detector.step(evidence)
+            if (evidence.agent_speaking and not speech
+                    and self.detector.state is DetectorState.QUIET):
+                self.tracker.update(far, power(mic), power(residual), cleaned_power)
+        if self._observer is not None:
+            self._observer(FrameTrace(t, probability, cleaned_power, evidence.predicted_leak_power,
+                                      speech, self.detector.state, calibrating))
+
+    def _on_event(self, event: Event) -> None:
+        self.dropped_events += not _offer(self.events, event)
+
+    def close(self) -> None:
+        """Free the canceller and the VAD; safe to call twice."""
+        self.canceller.close()
+        self.vad.close()
+
+    def __enter__(self) -> FrontEnd:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
