@@ -103,6 +103,10 @@ class DetectorSettings:
     agent_active_dbfs: float = setting(
         -60.0, "far-end power above which the agent counts as speaking, dBFS", min=-96, max=0
     )
+    leak_deviations: float = setting(
+        2.0, "predicted echo leak = its mean + this many mean absolute deviations (in dB)",
+        min=0, max=10,
+    )
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,8 @@ class FrontEnd:
         self.events: queue.Queue[Event] = queue.Queue(maxsize=events_maxsize)
         self.detector = BargeInDetector(detector, speaker, self._on_event, aec.frame_ms)
         frame_s = aec.frame_ms / 1000.0
-        self.tracker = EchoLeakTracker(aec.erle_time_constant_s, frame_s, detector.initial_leak_db)
+        self.tracker = EchoLeakTracker(aec.erle_time_constant_s, frame_s, detector.initial_leak_db,
+                                       detector.leak_deviations)
         self._tail = collections.deque(maxlen=max(1, int(detector.echo_tail_ms // aec.frame_ms)))
         self._agent_floor = 10 ** (detector.agent_active_dbfs / 10.0)
         self._listeners: list[queue.Queue[AudioFrame]] = []

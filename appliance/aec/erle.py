@@ -5,9 +5,13 @@ exponentially smoothed powers:
 
 - `erle_db`: mic power over linear-canceller residual power (what speex
   achieves on its own);
-- `leak_db`: cleaned-signal power over recent far-end power, i.e. far-end
-  energy x echo path gain / (ERLE x residual suppression). The detector uses
-  it to predict how loud the echo left in the cleaned signal can be right now.
+- `leak_db`: how loud the cleaned signal gets per unit of recent far-end
+  power, i.e. far-end energy x echo path gain / (ERLE x residual suppression).
+  The per-frame ratio swings by several dB with the speech, so the tracker
+  keeps its smoothed mean and mean absolute deviation (in dB) and predicts
+  mean + `deviations` x MAD: an upper bound the echo rarely exceeds. The
+  detector uses it to predict how loud the echo left in the cleaned signal
+  can be right now.
 """
 
 from __future__ import annotations
@@ -32,10 +36,12 @@ def db(value: float) -> float:
 class EchoLeakTracker:
     """Smoothed far-end-only powers and the ratios derived from them."""
 
-    def __init__(self, time_constant_s: float, frame_s: float, initial_leak_db: float = 0.0) -> None:
+    def __init__(self, time_constant_s: float, frame_s: float, initial_leak_db: float = 0.0,
+                 deviations: float = 2.0) -> None:
         self._alpha = math.exp(-frame_s / time_constant_s)
-        self._mic = self._residual = self._cleaned = self._far = 0.0
-        self._initial_leak = 10 ** (initial_leak_db / 10.0)
+        self._mic = self._residual = self._far = 0.0
+        self._leak_mean_db, self._leak_spread_db = initial_leak_db, 0.0
+        self._deviations = deviations
         self.updates = 0
 
     def update(self, far_power: float, mic_power: float, residual_power: float,
@@ -45,7 +51,10 @@ class EchoLeakTracker:
         self._far = a * self._far + (1 - a) * far_power
         self._mic = a * self._mic + (1 - a) * mic_power
         self._residual = a * self._residual + (1 - a) * residual_power
-        self._cleaned = a * self._cleaned + (1 - a) * cleaned_power
+        frame_leak_db = db(cleaned_power / far_power)
+        self._leak_mean_db = a * self._leak_mean_db + (1 - a) * frame_leak_db
+        deviation = abs(frame_leak_db - self._leak_mean_db)
+        self._leak_spread_db = a * self._leak_spread_db + (1 - a) * deviation
         self.updates += 1
 
     @property
@@ -58,10 +67,10 @@ class EchoLeakTracker:
         return db(self._mic / self._far) if self.updates else None
 
     @property
-    def leak_ratio(self) -> float:
-        """Cleaned power per unit of far-end power; pessimistic (initial) before any update."""
-        return self._cleaned / self._far if self.updates else self._initial_leak
+    def leak_db(self) -> float:
+        """Upper estimate of cleaned power per unit of far-end power (the initial guess before any update)."""
+        return self._leak_mean_db + self._deviations * self._leak_spread_db
 
     @property
-    def leak_db(self) -> float:
-        return db(self.leak_ratio)
+    def leak_ratio(self) -> float:
+        return 10 ** (self.leak_db / 10.0)
