@@ -161,6 +161,10 @@ class LlmSettings:
         "Sorry, I lost my train of thought. Could you say that again?",
         "spoken when the LLM fails or times out",
     )
+    interruption_note: str = setting(
+        "The guest interrupted you there.",
+        "system note placed after a reply the guest cut off; empty = none",
+    )
     follow_up_s: float = setting(
         8.0, "after the agent finishes, a question needs no wake word for this long, seconds",
         min=0, max=60,
