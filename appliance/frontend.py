@@ -76,6 +76,8 @@ class FrameTrace:
     speech: bool
     state: DetectorState
     calibrating: bool
+    residual: np.ndarray
+    cleaned: np.ndarray
 
 
 def _offer(target: queue.Queue, item: object) -> bool:
@@ -183,7 +185,7 @@ class FrontEnd:
                 self.tracker.update(far, power(mic), power(residual), cleaned_power)
         if self._observer is not None:
             self._observer(FrameTrace(t, probability, cleaned_power, evidence.predicted_leak_power,
-                                      speech, self.detector.state, calibrating))
+                                      speech, self.detector.state, calibrating, residual, cleaned))
 
     def _on_event(self, event: Event) -> None:
         self.dropped_events += not _offer(self.events, event)

@@ -1,0 +1,51 @@
+"""Runs a whole scenario suite and writes the report (and optionally the figure).
+
+A malformed scenario is reported as one line naming the file and key; the
+others still run. A scenario that fails at run time (an unreadable WAV) is
+reported the same way and never counted as a pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from appliance.bench.agent import UtteranceCache
+from appliance.bench.report import build_report, write_report
+from appliance.bench.runner import RunOutput, run_scenario
+from appliance.bench.scenario import load_suite
+from appliance.config import Config
+from appliance.errors import ApplianceError
+from appliance.models import require
+from appliance.speech.tts import Synthesizer
+from appliance.vad import MODEL_FILE
+
+
+def run_suite(suite_dir: Path, config: Config, json_path: Path, plot_path: Path | None,
+              say: Callable[[str], None] = print) -> dict:
+    scenarios, problems = load_suite(suite_dir)
+    errors = [str(problem) for problem in problems]
+    for line in errors:
+        say(line)
+    vad_model = require(MODEL_FILE, config.models_dir())
+    runs: list[RunOutput] = []
+    with Synthesizer(config.tts, config.models_dir()) as synthesizer:
+        cache = UtteranceCache(synthesizer)
+        for scenario in scenarios:
+            try:
+                output = run_scenario(scenario, config, cache, vad_model)
+            except ApplianceError as error:
+                errors.append(f"{scenario.path}: {error}")
+                say(errors[-1])
+                continue
+            runs.append(output)
+            result = output.result
+            say(f"{result.name:28} {result.kind:12} {result.outcome:10} duck {result.onset_to_duck_ms} ms"
+                f"  silence {result.onset_to_silence_ms} ms  ERLE {result.erle_db} dB")
+    report = build_report([run.result for run in runs], errors)
+    write_report(report, json_path)
+    if plot_path is not None:
+        from appliance.bench.plot import plot
+
+        plot(runs, plot_path)
+    return report
