@@ -1,0 +1,50 @@
+"""The say / wake / transcribe commands end to end, through `appliance.cli.main`."""
+
+from __future__ import annotations
+
+import json
+
+from appliance.audiofile import read_wav
+from appliance.cli import main
+
+
+def test_say_then_wake_detects_hey_jarvis(tmp_path, capsys):
+    wav = tmp_path / "hey.wav"
+    assert main(["say", "Hey Jarvis", "--out", str(wav)]) == 0
+    assert read_wav(wav).size > 8000
+    capsys.readouterr()
+    assert main(["wake", str(wav)]) == 0
+    assert "hey_jarvis" in capsys.readouterr().out
+
+
+def test_say_words_prints_one_line_per_word(tmp_path, capsys):
+    assert main(["say", "Your room is ready.", "--out", str(tmp_path / "r.wav"), "--words"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[2] for line in lines] == ["Your", "room", "is", "ready."]
+
+
+def test_wake_on_speech_without_the_wake_word_exits_1(capsys):
+    assert main(["wake", "/usr/share/sounds/alsa/Front_Center.wav"]) == 1
+    assert "no hey_jarvis" in capsys.readouterr().err
+
+
+def test_transcribe_json_has_words_with_times(tmp_path, capsys):
+    config = tmp_path / "sphinx.toml"
+    config.write_text('[asr]\nbackend = "pocketsphinx"\n')
+    recording = "/usr/share/sounds/alsa/Front_Right.wav"
+    assert main(["--config", str(config), "transcribe", recording, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["backend"] == "pocketsphinx"
+    assert "right" in report["text"].split()
+    ends = [w["end_s"] for w in report["words"]]
+    assert ends == sorted(ends) and ends[-1] <= 1.6
+
+
+def test_a_file_that_is_not_audio_is_one_line(tmp_path, capsys):
+    bogus = tmp_path / "notes.wav"
+    bogus.write_text("this is not audio\n")
+    assert main(["transcribe", str(bogus)]) == 1
+    assert main(["wake", str(bogus)]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2
+    assert all("notes.wav" in line and "not a readable audio file" in line for line in lines)
