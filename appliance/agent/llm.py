@@ -180,12 +180,31 @@ class LocalLlm:
 
     def prompt_tokens(self, messages: Conversation | Sequence[dict[str, str]]) -> list[int]:
         """The tokens of the rendered chat, ending with the assistant's turn opening."""
-        if isinstance(messages, Conversation):
-            messages = messages.prompt_messages()
-        rendered = self._formatter(messages=list(messages))
+        turns = messages.prompt_messages() if isinstance(messages, Conversation) else list(messages)
+        tokens = self._tokenize(turns)
+        # A long day at the desk must not overflow the context: drop the oldest
+        # exchanges (never the system prompt). The KV cache is re-filled once.
+        room = self._settings.context_tokens - self._settings.max_tokens
+        while len(tokens) > room and len(turns) > 2:
+            first = 1 if turns[0]["role"] == "system" else 0
+            del turns[first : first + 2]
+            tokens = self._tokenize(turns)
+        return tokens
+
+    def _tokenize(self, turns: list[dict[str, str]]) -> list[int]:
+        rendered = self._formatter(messages=turns)
         return self._llama.tokenize(
             rendered.prompt.encode(), add_bos=not rendered.added_special, special=True
         )
+
+    @property
+    def cached_tokens(self) -> int:
+        """Tokens of the last prompt and reply held in llama.cpp's KV cache."""
+        return self._llama.n_tokens
+
+    def token_text(self, tokens: Sequence[int]) -> str:
+        """Tokens as text, special tokens included (to inspect a rendered prompt)."""
+        return self._llama.detokenize(list(tokens), special=True).decode(errors="replace")
 
     def stream_reply(self, messages: Conversation | Sequence[dict[str, str]]) -> Iterator[str]:
         """Start generating at once; yield text pieces as they come.

@@ -1,0 +1,288 @@
+"""Turn-taking: the kiosk's state machine from ARCHITECTURE.md.
+
+idle (wake word, push-to-talk) → listening → thinking → speaking → yielding →
+listening. `Kiosk` is driven from one conversation thread, one period at a
+time: `on_frame()` with each cleaned frame from the front end,
+`on_detector_event()` with each barge-in decision, and `tick()` to hand
+synthesised speech to the speaker. The slow work (LLM, TTS) runs in a
+`Reply` worker; the duplex loop never waits on any of it.
+
+While speaking, an onset (duck) starts the recogniser on the audio from just
+before the onset (pre-roll), so the caller's first syllable is not lost. A
+confirmed barge-in cancels the reply, flushes every queued sample and cuts the
+assistant's turn to the words the caller heard; what the caller said then
+decides: a bare backchannel resumes the sentence from the cut word, nothing
+recognisable resumes it too (a false interruption), anything else re-plans.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from appliance.agent.backchannel import classify
+from appliance.agent.events import EventLog
+from appliance.agent.history import ChunkPlacement, Conversation, HeardCut
+from appliance.agent.reply import END, Reply
+from appliance.config import Config
+from appliance.messages import (
+    SAMPLE_RATE_HZ,
+    AudioFrame,
+    BargeIn,
+    BargeInDuck,
+    BargeInRelease,
+    Event,
+    SpeechChunk,
+    State,
+    Transcript,
+)
+from appliance.speech.asr import PreRoll, Recognizer
+from appliance.speech.clauses import split_clauses
+
+log = logging.getLogger(__name__)
+
+WAKE_FRAME_SAMPLES = 1280
+"""openWakeWord's native 80 ms frame."""
+
+
+@dataclass(frozen=True)
+class Voice:
+    """What the kiosk speaks with: the LLM's clause stream, TTS, and how to stop them."""
+
+    clauses: Callable[[Conversation], Iterable[str]]
+    synthesize: Callable[[str], SpeechChunk]
+    cancel_llm: Callable[[], None]
+
+
+class Kiosk:
+    """The conversation: owns the turn state, the history and the reply in progress."""
+
+    def __init__(self, config: Config, *, speaker, confirm: Callable[[float, str], None],
+                 recognizer: Recognizer, voice: Voice, events: EventLog,
+                 wake: Callable[[np.ndarray, float], object | None] | None = None) -> None:
+        self._config = config
+        self._speaker = speaker
+        self._confirm = confirm
+        self._recognizer = recognizer
+        self._voice = voice
+        self._events = events
+        self._wake = wake
+        self.conversation = Conversation(config.llm.system_prompt, config.llm.interruption_note)
+        self.state = State.IDLE
+        self._t = 0.0
+        self._preroll = PreRoll(config.asr.preroll_ms)
+        self._wake_buffer: list[np.ndarray] = []
+        self._reply: Reply | None = None
+        self._reply_text: list[str] = []
+        self._placements: list[ChunkPlacement] = []
+        self._reply_done = False
+        self._first_token_reported = False
+        self._speech_started = False
+        self._candidate = False        # recogniser running on a possible barge-in
+        self._cut: HeardCut | None = None
+        self._listen_until = 0.0
+        self._state_listeners: list[Callable[[State], None]] = []
+
+    # -- inputs ----------------------------------------------------------------
+    def on_state(self, listener: Callable[[State], None]) -> None:
+        """Call `listener` with every new state (LED, systemd STATUS=)."""
+        self._state_listeners.append(listener)
+
+    def push_to_talk(self, t: float) -> None:
+        """A button press: starts listening when idle, cuts the agent when it speaks."""
+        if self.state is State.SPEAKING:
+            self._confirm(t, "push_to_talk")
+        elif self.state is State.IDLE:
+            self._start_listening(t, self._config.llm.follow_up_s)
+
+    def on_frame(self, frame: AudioFrame) -> None:
+        """One cleaned period from the front end."""
+        self._t = frame.t + len(frame.samples) / SAMPLE_RATE_HZ
+        if self.state in (State.IDLE, State.SPEAKING):
+            self._listen_for_wake(frame)
+        if self.state is State.SPEAKING and not self._candidate:
+            self._preroll.push(frame.samples)
+        elif self.state in (State.LISTENING, State.YIELDING) or self._candidate:
+            self._hear(frame)
+
+    def on_detector_event(self, event: Event) -> None:
+        """A decision of the barge-in detector."""
+        if isinstance(event, BargeInDuck):
+            self._emit("barge_in_duck", onset_t=round(event.onset_t, 3))
+            self._start_candidate(event.onset_t)
+        elif isinstance(event, BargeInRelease):
+            self._emit("barge_in_release", onset_t=round(event.onset_t, 3))
+            self._candidate = False
+        elif isinstance(event, BargeIn):
+            self._barge_in(event)
+
+    def tick(self) -> None:
+        """Move synthesised speech to the speaker and notice when the agent is done."""
+        if self.state in (State.LISTENING, State.IDLE) and self._t > self._listen_until:
+            if self.state is State.LISTENING and not self._speech_started:
+                self._set_state(State.IDLE)
+        if self._reply is None:
+            return
+        if not self._first_token_reported and self._reply.first_clause_at is not None:
+            self._first_token_reported = True
+            self._emit("llm_first_token",
+                       latency_ms=round((self._reply.first_clause_at - self._reply.started_at) * 1e3))
+        self._feed_speaker()
+        if self._reply_done and not self._speaker.is_speaking and self.state is State.SPEAKING:
+            self._finish_reply()
+
+    # -- listening -------------------------------------------------------------
+    def _listen_for_wake(self, frame: AudioFrame) -> None:
+        if self._wake is None:
+            return
+        self._wake_buffer.append(frame.samples)
+        if sum(len(part) for part in self._wake_buffer) < WAKE_FRAME_SAMPLES:
+            return
+        block = np.concatenate(self._wake_buffer)
+        self._wake_buffer = [block[WAKE_FRAME_SAMPLES:]] if len(block) > WAKE_FRAME_SAMPLES else []
+        if self._wake(block[:WAKE_FRAME_SAMPLES], self._t) is None:
+            return
+        self._emit("wake")
+        if self.state is State.SPEAKING:
+            self._confirm(self._t, "wake_word")
+        else:
+            self._start_listening(self._t, self._config.llm.follow_up_s)
+
+    def _start_listening(self, t: float, for_s: float) -> None:
+        self._recognizer.reset(t)
+        self._speech_started = False
+        self._listen_until = t + for_s
+        self._set_state(State.LISTENING)
+
+    def _start_candidate(self, onset_t: float) -> None:
+        """A possible barge-in: recognise from just before its onset."""
+        preroll = self._preroll.drain()
+        self._recognizer.reset(onset_t - len(preroll) / SAMPLE_RATE_HZ)
+        self._recognizer.accept(preroll)
+        self._speech_started = False
+        self._candidate = True
+
+    def _hear(self, frame: AudioFrame) -> None:
+        partial = self._recognizer.accept(frame.samples)
+        if partial.words and not self._speech_started:
+            self._speech_started = True
+            self._emit("user_speech_start")
+        if self._recognizer.endpoint:
+            self._utterance_done(self._recognizer.final())
+        elif self.state is State.YIELDING and not partial.words and self._yield_timed_out():
+            self._utterance_done(self._recognizer.final())
+
+    def _yield_timed_out(self) -> bool:
+        """Noise that never became words: stop waiting for them."""
+        silence_s = self._config.asr.endpoint_silence_ms / 1000.0
+        return self._recognizer.heard_s > silence_s + 1.0
+
+    def _utterance_done(self, transcript: Transcript) -> None:
+        text = transcript.text.strip()
+        if self._speech_started:
+            self._emit("user_speech_end")
+        self._emit("transcript", text=text)
+        if self.state is State.YIELDING:
+            self._after_interruption(text)
+        elif self.state is State.LISTENING:
+            if classify(text) == "empty":
+                self._start_listening(self._t, max(0.0, self._listen_until - self._t))
+                return
+            self.conversation.add_user(text)
+            self._start_reply(self._voice.clauses(self.conversation))
+
+    # -- speaking --------------------------------------------------------------
+    def _start_reply(self, clauses: Iterable[str]) -> None:
+        self._reply = Reply(clauses, self._voice.synthesize, abort=self._voice.cancel_llm)
+        self._reply_text, self._placements = [], []
+        self._reply_done = self._first_token_reported = False
+        self._speaker.restore(0.0)
+        self._set_state(State.THINKING)
+
+    def _feed_speaker(self) -> None:
+        """Hand every ready chunk to the speaker; the first one starts the agent's turn."""
+        assert self._reply is not None
+        while not self._reply_done:
+            try:
+                chunk = self._reply.next_chunk()
+            except queue.Empty:
+                return
+            if chunk is END:
+                self._reply_done = True
+                if not self._placements:      # nothing at all to say
+                    self._finish_reply()
+                return
+            start = self._speaker.enqueue(chunk.samples, chunk.rate_hz)
+            self._placements.append(ChunkPlacement(start, chunk))
+            self._reply_text.append(chunk.text)
+            if self.state is State.THINKING:
+                self._set_state(State.SPEAKING)
+            self._emit("agent_speech_start", text=chunk.text)
+
+    def _finish_reply(self) -> None:
+        self.conversation.add_assistant(" ".join(self._reply_text))
+        self._reply = None
+        self._emit("agent_speech_end")
+        self._start_listening(self._t, self._config.llm.follow_up_s)
+
+    def _barge_in(self, event: BargeIn) -> None:
+        if self.state is not State.SPEAKING or self._reply is None:
+            return
+        self._reply.cancel()
+        self._reply = None
+        self._cut = self.conversation.truncate_to_heard(event.played_samples, self._placements)
+        self._emit("barge_in_stop", heard_text=self._cut.heard_text, onset_t=round(event.onset_t, 3),
+                   source=event.source)
+        if not self._candidate:              # push-to-talk or wake word: listen from now
+            self._recognizer.reset(self._t)
+            self._speech_started = False
+        self._candidate = False
+        self._set_state(State.YIELDING)
+
+    def _after_interruption(self, text: str) -> None:
+        assert self._cut is not None
+        kind = classify(text)
+        if kind == "request":
+            self.conversation.add_user(text)
+            self._emit("replan", text=text)
+            self._start_reply(self._voice.clauses(self.conversation))
+            return
+        self._emit("backchannel_resume" if kind == "backchannel" else "false_interruption_resume",
+                   resume_text=self._cut.resume_text)
+        self.conversation.resume(self._cut)
+        if self._cut.resume_text:
+            self._start_reply(split_clauses(self._cut.resume_text))
+        else:
+            self._start_listening(self._t, self._config.llm.follow_up_s)
+
+    # -- bookkeeping -----------------------------------------------------------
+    @property
+    def awaiting_speech(self) -> bool:
+        """The agent has a reply in progress but nothing to play yet (compute is on the path)."""
+        return (self._reply is not None and not self._reply_done and self._reply.chunks.empty()
+                and not self._speaker.is_speaking)
+
+    def wait_for_speech(self, timeout: float) -> bool:
+        """Block until the reply in progress has a chunk ready (the sim's virtual clock)."""
+        return self._reply is not None and self._reply.wait_ready(timeout)
+
+    def _set_state(self, state: State) -> None:
+        if state is self.state:
+            return
+        self.state = state
+        self._emit("state", state=state.value)
+        for listener in self._state_listeners:
+            listener(state)
+
+    def _emit(self, event: str, **fields: object) -> None:
+        self._events.emit(self._t, event, **fields)
+
+    def close(self) -> None:
+        """Cancel any reply in progress; safe to call twice."""
+        if self._reply is not None:
+            self._reply.cancel()
+            self._reply = None
