@@ -161,38 +161,44 @@ class LocalLlm:
         except (ValueError, RuntimeError) as error:
             raise ModelError(f"{path}: llm.model: not a GGUF model llama.cpp can load ({error})") from None
         self._vocab = llama_cpp.llama_model_get_vocab(self._llama.model)
-        self._formatter = self._chat_formatter()
+        # Replies render with the assistant's turn opened; prime() without it,
+        # so that what it caches is a prefix of the next reply's prompt.
+        self._formatters = {opened: self._chat_formatter(opened) for opened in (True, False)}
         libc = ctypes.CDLL(None)
         self._abort_callback = llama_cpp.ggml_abort_callback(
             ctypes.cast(libc.strlen, ctypes.c_void_p).value
         )
+        self._idle = _AbortFlag()
         self._reply: _Reply | None = None
         self._closed = False
         self.last_reply = ReplyStats()
 
-    def _chat_formatter(self) -> Any:
+    def _chat_formatter(self, add_generation_prompt: bool) -> Any:
         template = self._llama.metadata.get("tokenizer.chat_template") or CHATML_TEMPLATE
         special = [self._llama.token_eos(), self._llama.token_bos()]
         eos, bos = (self._llama.detokenize([t], special=True).decode(errors="replace") for t in special)
         return self._lib.llama_chat_format.Jinja2ChatFormatter(
-            template=template, eos_token=eos, bos_token=bos
+            template=template, eos_token=eos, bos_token=bos,
+            add_generation_prompt=add_generation_prompt,
         )
 
-    def prompt_tokens(self, messages: Conversation | Sequence[dict[str, str]]) -> list[int]:
-        """The tokens of the rendered chat, ending with the assistant's turn opening."""
+    def prompt_tokens(
+        self, messages: Conversation | Sequence[dict[str, str]], open_reply: bool = True
+    ) -> list[int]:
+        """The tokens of the rendered chat, by default ending with the assistant's turn opening."""
         turns = messages.prompt_messages() if isinstance(messages, Conversation) else list(messages)
-        tokens = self._tokenize(turns)
+        tokens = self._tokenize(turns, open_reply)
         # A long day at the desk must not overflow the context: drop the oldest
         # exchanges (never the system prompt). The KV cache is re-filled once.
         room = self._settings.context_tokens - self._settings.max_tokens
         while len(tokens) > room and len(turns) > 2:
             first = 1 if turns[0]["role"] == "system" else 0
             del turns[first : first + 2]
-            tokens = self._tokenize(turns)
+            tokens = self._tokenize(turns, open_reply)
         return tokens
 
-    def _tokenize(self, turns: list[dict[str, str]]) -> list[int]:
-        rendered = self._formatter(messages=turns)
+    def _tokenize(self, turns: list[dict[str, str]], open_reply: bool) -> list[int]:
+        rendered = self._formatters[open_reply](messages=turns)
         return self._llama.tokenize(
             rendered.prompt.encode(), add_bos=not rendered.added_special, special=True
         )
@@ -205,6 +211,19 @@ class LocalLlm:
     def token_text(self, tokens: Sequence[int]) -> str:
         """Tokens as text, special tokens included (to inspect a rendered prompt)."""
         return self._llama.detokenize(list(tokens), special=True).decode(errors="replace")
+
+    def prime(self, messages: Conversation | Sequence[dict[str, str]]) -> None:
+        """Decode the conversation so far (at start-up: the system prompt) into the KV cache.
+
+        The first reply then only decodes the caller's turn. Runs in the
+        caller's thread; call it while the kiosk is idle.
+        """
+        self._finish_previous()
+        tokens = self.prompt_tokens(messages, open_reply=False)
+        # The last reply's flag may be set (it was cancelled): give this decode a clear one.
+        self._lib.llama_set_abort_callback(self._llama.ctx, self._abort_callback, self._idle.pointer)
+        self._llama.reset()
+        self._llama.eval(tokens)
 
     def stream_reply(self, messages: Conversation | Sequence[dict[str, str]]) -> Iterator[str]:
         """Start generating at once; yield text pieces as they come.
@@ -310,6 +329,9 @@ class LocalLlm:
         tokens = self.prompt_tokens(messages)
         reply.stats.prompt_tokens = len(tokens)
         lib.llama_set_abort_callback(llama.ctx, self._abort_callback, reply.abort.pointer)
+        # llama.cpp books decoded tokens at its next synchronize: settle any
+        # earlier decode (prime, an aborted reply) before counting this one.
+        lib.llama_synchronize(llama.ctx)
         lib.llama_perf_context_reset(llama.ctx)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         generated = llama.generate(

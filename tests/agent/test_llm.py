@@ -157,3 +157,15 @@ def test_missing_model_file_is_a_one_line_model_error(tmp_path):
         with pytest.raises(ModelError) as error:
             LocalLlm(replace(SETTINGS, model=name), tmp_path)
         assert "absent.gguf" in str(error.value) and "\n" not in str(error.value)
+
+
+def test_priming_the_system_prompt_leaves_only_the_question_to_decode(llm):
+    talk = Conversation("You are the night porter of a mountain lodge.", SETTINGS.interruption_note)
+    llm.prime(talk)
+    assert llm.cached_tokens == len(llm.prompt_tokens(talk, open_reply=False))
+    talk.add_user("Is the sauna open?")
+    primed = llm.cached_tokens
+    list(llm.stream_reply(talk))
+    reply = llm.last_reply
+    assert reply.outcome in ("complete", "max_tokens")
+    assert 0 < reply.evaluated_prompt_tokens <= reply.prompt_tokens - primed

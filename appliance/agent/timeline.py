@@ -1,0 +1,90 @@
+"""Showing a conversation: the live console timeline and the timeline plot.
+
+The console line per event says who is speaking, what was detected and when,
+so a person watching `appliance sim` or `appliance run` can follow the turn
+taking; the PNG puts both waveforms (speaker, microphone) under the events.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from appliance.messages import SAMPLE_RATE_HZ
+
+_LABELS = {
+    "wake": ("wake", lambda r: "wake word heard"),
+    "user_speech_start": ("caller", lambda r: "starts speaking"),
+    "user_speech_end": ("caller", lambda r: "stops speaking"),
+    "transcript": ("asr", lambda r: f"\u201c{r.get('text', '')}\u201d"),
+    "llm_first_token": ("llm", lambda r: f"first words after {r.get('latency_ms')} ms"),
+    "agent_speech_start": ("agent", lambda r: r.get("text", "")),
+    "agent_speech_end": ("agent", lambda r: "done"),
+    "barge_in_duck": ("detector", lambda r: f"onset at {r.get('onset_t')} s: duck"),
+    "barge_in_release": ("detector", lambda r: "not speech: volume restored"),
+    "barge_in_stop": ("detector", lambda r: f"CUT; caller heard \u201c{r.get('heard_text', '')}\u201d"),
+    "backchannel_resume": ("agent", lambda r: f"backchannel: resumes \u201c{r.get('resume_text', '')}\u201d"),
+    "false_interruption_resume": ("agent", lambda r: "false interruption: resumes"),
+    "replan": ("agent", lambda r: "re-plans around the interruption"),
+    "state": ("state", lambda r: r.get("state", "")),
+    "error": ("error", lambda r: r.get("message", "")),
+}
+
+
+class ConsoleTimeline:
+    """Prints one aligned line per event (state changes only with `verbose`)."""
+
+    def __init__(self, stream: TextIO, verbose: bool = False) -> None:
+        self._stream = stream
+        self._verbose = verbose
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        event = record["event"]
+        if event == "state" and not self._verbose:
+            return
+        who, describe = _LABELS.get(event, (event, lambda r: ""))
+        self._stream.write(f"{record['t']:8.2f}s  {who:9} {describe(record)}\n")
+        self._stream.flush()
+
+
+def caller_line(t: float, text: str, note: str, stream: TextIO) -> None:
+    """The scripted caller starts a line (printed like an event)."""
+    stream.write(f"{t:8.2f}s  {'CALLER':9} says \u201c{text}\u201d" + (f"  ({note})" if note else "") + "\n")
+    stream.flush()
+
+
+def plot_timeline(path: Path, speaker: np.ndarray, mic: np.ndarray,
+                  records: list[dict[str, Any]], caller_starts: list[tuple[float, str]]) -> None:
+    """Both waveforms with the events marked; written as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    seconds = np.arange(max(len(speaker), len(mic))) / SAMPLE_RATE_HZ
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(16, 6), sharex=True)
+    top.plot(seconds[: len(speaker)], speaker / 32768.0, linewidth=0.3, color="tab:blue")
+    top.set_ylabel("speaker")
+    bottom.plot(seconds[: len(mic)], mic / 32768.0, linewidth=0.3, color="tab:green")
+    bottom.set_ylabel("microphone")
+    bottom.set_xlabel("seconds")
+    colours = {"barge_in_duck": "orange", "barge_in_stop": "red", "wake": "purple",
+               "replan": "black", "backchannel_resume": "teal", "false_interruption_resume": "teal",
+               "agent_speech_start": "tab:blue", "user_speech_end": "tab:green"}
+    for record in records:
+        colour = colours.get(record["event"])
+        if colour is None:
+            continue
+        for axis in (top, bottom):
+            axis.axvline(record["t"], color=colour, linewidth=0.8, alpha=0.7)
+        top.annotate(record["event"], (record["t"], 0.95), xycoords=("data", "axes fraction"),
+                     rotation=90, fontsize=6, va="top", color=colour)
+    for t, text in caller_starts:
+        bottom.annotate(text, (t, 0.95), xycoords=("data", "axes fraction"), fontsize=7,
+                        va="top", color="tab:green")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
