@@ -62,7 +62,8 @@ class AecSettings:
         4.0, "length of the start-up calibration burst that trains the filter, seconds", min=0, max=30
     )
     pretrain_dbfs: float = setting(
-        -20.0, "RMS level of the calibration burst sent to the speaker, dBFS", min=-60, max=-6
+        -26.0, "RMS level of the calibration burst sent to the speaker (about speech level), dBFS",
+        min=-60, max=-6,
     )
     delay_margin_ms: float = setting(
         2.0, "the reference is delayed this much less than measured, so it never lags the echo, "
@@ -77,9 +78,9 @@ class AecSettings:
 class DetectorSettings:
     vad_threshold: float = setting(0.5, "Silero speech probability counted as speech", min=0, max=1)
     double_talk_margin_db: float = setting(
-        6.0, "residual must exceed the predicted echo leak by this much, decibels", min=0, max=40
+        5.0, "residual must exceed the predicted echo leak by this much, decibels", min=0, max=40
     )
-    onset_ms: int = setting(40, "speech needed before ducking the agent, milliseconds", min=10, max=500)
+    onset_ms: int = setting(30, "speech needed before ducking the agent, milliseconds", min=10, max=500)
     confirm_ms: int = setting(
         160, "sustained speech needed before cutting the agent, milliseconds", min=20, max=2000
     )
@@ -92,9 +93,9 @@ class DetectorSettings:
     min_residual_dbfs: float = setting(
         -55.0, "residual quieter than this is never speech, dBFS", min=-96, max=0
     )
-    echo_tail_ms: float = setting(
-        200.0, "far-end power is the loudest frame of this recent window (echo tail), milliseconds",
-        min=10, max=1000,
+    echo_decay_db_per_s: float = setting(
+        50.0, "fastest fall assumed for the echo after the far end drops (60 dB / RT60), "
+        "decibels per second", min=10, max=2000,
     )
     initial_leak_db: float = setting(
         0.0, "echo leak (cleaned vs far-end power) assumed before any measurement, decibels",
@@ -104,7 +105,7 @@ class DetectorSettings:
         -60.0, "far-end power above which the agent counts as speaking, dBFS", min=-96, max=0
     )
     leak_deviations: float = setting(
-        2.0, "predicted echo leak = its mean + this many mean absolute deviations (in dB)",
+        1.5, "predicted echo leak = its mean + this many mean absolute deviations (in dB)",
         min=0, max=10,
     )
 

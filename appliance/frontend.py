@@ -11,7 +11,6 @@ and report the real-time factor.
 
 from __future__ import annotations
 
-import collections
 import logging
 import queue
 import time
@@ -24,13 +23,15 @@ import numpy as np
 
 from appliance.aec.calibration import calibration_burst
 from appliance.aec.canceller import EchoCanceller
-from appliance.aec.erle import EchoLeakTracker, power
+from appliance.aec.erle import BAND_EDGES_HZ, BandSplitter, EchoLeakTracker, power
 from appliance.config import AecSettings, DetectorSettings
 from appliance.detector import BargeInDetector, DetectorState, FrameEvidence
 from appliance.messages import SAMPLE_RATE_HZ, AudioFrame, Event, SpeakerControl, samples_for_ms
 from appliance.vad import SileroVad
 
 log = logging.getLogger(__name__)
+
+CALIBRATION_SLACK_MS = 500.0  # the burst's echo tail and the output queue, after its last sample
 
 
 @dataclass
@@ -111,7 +112,10 @@ class FrontEnd:
         frame_s = aec.frame_ms / 1000.0
         self.tracker = EchoLeakTracker(aec.erle_time_constant_s, frame_s, detector.initial_leak_db,
                                        detector.leak_deviations)
-        self._tail = collections.deque(maxlen=max(1, int(detector.echo_tail_ms // aec.frame_ms)))
+        self._bands = BandSplitter(self.canceller.frame_samples)
+        # The far-end envelope falls no faster than a reverberant echo does.
+        self._envelope_decay = 10 ** (-detector.echo_decay_db_per_s * frame_s / 10.0)
+        self._far_envelope = np.zeros(len(BAND_EDGES_HZ) - 1)
         self._agent_floor = 10 ** (detector.agent_active_dbfs / 10.0)
         self._listeners: list[queue.Queue[AudioFrame]] = []
         self._observer = observer
@@ -135,7 +139,7 @@ class FrontEnd:
         """
         burst = calibration_burst(self.aec_settings.pretrain_s if seconds is None else seconds,
                                   self.aec_settings.pretrain_dbfs)
-        slack = samples_for_ms(self.detector_settings.echo_tail_ms + 100)
+        slack = samples_for_ms(CALIBRATION_SLACK_MS)
         self._calibrate_until = self._played_total + len(burst) + slack
         return burst
 
@@ -172,17 +176,20 @@ class FrontEnd:
         with self.clock.stage("vad"):
             probability = self.vad.accept(cleaned)
         with self.clock.stage("detector"):
-            self._tail.append(power(reference))
-            far = max(self._tail)
+            # The canceller's own echo estimate (mic minus residual) follows the room's
+            # reverberation within the filter; the envelope covers the tail beyond it.
+            echo_estimate = mic.astype(np.int32) - residual
+            far_bands = np.maximum(self._bands(echo_estimate), self._far_envelope * self._envelope_decay)
+            self._far_envelope = far_bands
             cleaned_power = power(cleaned)
             evidence = FrameEvidence(t=t, vad_probability=probability, cleaned_power=cleaned_power,
-                                     predicted_leak_power=far * self.tracker.leak_ratio,
-                                     agent_speaking=far > self._agent_floor)
+                                     predicted_leak_power=self.tracker.predicted_leak(far_bands),
+                                     agent_speaking=float(np.sum(far_bands)) > self._agent_floor)
             calibrating = self.calibrating
             speech = False if calibrating else self.detector.step(evidence)
             if (evidence.agent_speaking and not speech
                     and self.detector.state is DetectorState.QUIET):
-                self.tracker.update(far, power(mic), power(residual), cleaned_power)
+                self.tracker.update(far_bands, self._bands(cleaned), power(mic), power(residual))
         if self._observer is not None:
             self._observer(FrameTrace(t, probability, cleaned_power, evidence.predicted_leak_power,
                                       speech, self.detector.state, calibrating, residual, cleaned))

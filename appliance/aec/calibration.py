@@ -14,7 +14,7 @@ import numpy as np
 from appliance.messages import SAMPLE_RATE_HZ
 
 FADE_S = 0.05
-VOICE_BAND_HZ = (100.0, 6000.0)
+VOICE_BAND_HZ = (100.0, 8000.0)
 
 
 def calibration_burst(seconds: float, dbfs: float, rate_hz: int = SAMPLE_RATE_HZ,

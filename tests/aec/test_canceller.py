@@ -7,7 +7,7 @@ import pytest
 
 from appliance.aec.calibration import calibration_burst
 from appliance.aec.canceller import EchoCanceller, ReferenceDelayLine
-from appliance.aec.erle import EchoLeakTracker, power
+from appliance.aec.erle import BandSplitter, EchoLeakTracker, power
 from appliance.config import AecSettings
 
 PERIOD = 160
@@ -64,11 +64,35 @@ def test_calibration_burst_is_deterministic_at_the_requested_level():
     assert -21.5 < rms_db < -19.0
 
 
-def test_leak_tracker_follows_the_measured_powers():
+def test_leak_tracker_follows_the_measured_powers_per_band():
     tracker = EchoLeakTracker(time_constant_s=0.5, frame_s=0.01, initial_leak_db=0.0, deviations=0.0)
-    assert tracker.erle_db is None and tracker.leak_db == 0.0
+    far = np.array([1e-3, 1e-4, 1e-5, 1e-6])
+    assert tracker.erle_db is None
+    assert tracker.predicted_leak(far) == pytest.approx(far.sum())  # pessimistic before any update
     for _ in range(300):
-        tracker.update(far_power=1e-3, mic_power=1e-3, residual_power=1e-6, cleaned_power=1e-7)
+        tracker.update(far, cleaned_bands=far * np.array([1e-4, 1e-3, 1e-2, 1e-1]),
+                       mic_power=1e-3, residual_power=1e-6)
     assert tracker.erle_db == pytest.approx(30.0, abs=0.1)
-    assert tracker.leak_db == pytest.approx(-40.0, abs=0.1)
-    assert tracker.echo_path_gain_db == pytest.approx(0.0, abs=0.1)
+    assert tracker.leak_bound_db == pytest.approx([-40, -30, -20, -10], abs=0.1)
+    assert tracker.predicted_leak(far) == pytest.approx(4e-7, rel=0.01)
+
+
+def test_leak_bound_widens_with_the_spread_of_the_leak():
+    steady = EchoLeakTracker(0.5, 0.01, deviations=2.0, bands=1)
+    swinging = EchoLeakTracker(0.5, 0.01, deviations=2.0, bands=1)
+    far = np.array([1e-3])
+    for index in range(400):
+        steady.update(far, far * 1e-3, 1e-3, 1e-6)
+        swinging.update(far, far * (1e-2 if index % 2 else 1e-4), 1e-3, 1e-6)
+    assert steady.leak_bound_db[0] == pytest.approx(-30.0, abs=0.2)
+    assert swinging.leak_bound_db[0] > -30.0 + 2 * 8.0  # mean -30 dB, MAD about 10 dB
+
+
+def test_band_powers_add_up_to_the_frame_power():
+    splitter = BandSplitter(160)
+    frame = (np.random.default_rng(2).standard_normal(160) * 3000).astype(np.int16)
+    bands = splitter(frame)
+    assert len(bands) == 4
+    assert bands.sum() == pytest.approx(power(frame), rel=1e-6)
+    low_tone = (np.sin(2 * np.pi * 200 * np.arange(160) / 16000) * 8000).astype(np.int16)
+    assert np.argmax(splitter(low_tone)) == 0

@@ -92,13 +92,14 @@ def test_no_leak_over_10000_frames(monkeypatch):
     counting = _CountingLibrary(speex.library())
     monkeypatch.setattr(speex, "library", lambda: counting)
     frame = (np.random.default_rng(1).standard_normal(FRAME) * 1000).astype(np.int16)
-    rss_after_warmup = None
+    rss_after_warmup = 0
+    echo, pre = SpeexEcho(FRAME, 2048, 16000), SpeexPreprocessor(FRAME, 16000)
     for index in range(10_000):
-        if index % 100 == 0:
-            if index:
-                pre.close()
-                echo.close()
+        if index and index % 100 == 0:  # a fresh pair every 100 frames: 100 pairs in all
+            pre.close()
+            echo.close()
             echo, pre = SpeexEcho(FRAME, 2048, 16000), SpeexPreprocessor(FRAME, 16000)
+        if index % 100 == 0:
             pre.set_echo_state(echo)
         pre.process(echo.cancel(frame, frame))
         if index == 1000:
