@@ -8,10 +8,15 @@ and only `appliance.audio.alsa` imports `alsaaudio`.
 from __future__ import annotations
 
 import abc
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from appliance.messages import SAMPLE_RATE_HZ
+
+if TYPE_CHECKING:
+    from appliance.audio.room import RoomSettings
+    from appliance.config import AudioSettings
 
 
 class AudioDevice(abc.ABC):
@@ -34,6 +39,12 @@ class AudioDevice(abc.ABC):
         """Samples written but not yet heard: the playback buffer fill plus the
         capture side's latency, i.e. the current playback-to-capture delay
         excluding the acoustic path."""
+
+    @property
+    @abc.abstractmethod
+    def playback_queued_samples(self) -> int:
+        """Samples written to the speaker side but not yet played (the card
+        buffer fill); what `drop_playback()` would discard."""
 
     @property
     @abc.abstractmethod
@@ -62,3 +73,26 @@ class AudioDevice(abc.ABC):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def open_device(
+    settings: AudioSettings, room: RoomSettings | None = None, seed: int | None = None
+) -> AudioDevice:
+    """The device named by `settings.backend`, opened.
+
+    "alsa" opens the capture and playback PCMs of the config; "sim" builds a
+    simulated room (`room`, default settings when None) with the same period
+    and queue depth, so that latencies measured on either are comparable.
+    """
+    if settings.backend == "sim":
+        from appliance.audio.room import RoomSettings, SimulatedRoom
+
+        device: AudioDevice = SimulatedRoom(
+            room or RoomSettings(), settings.period_ms, settings.periods, seed
+        )
+    else:
+        from appliance.audio.alsa import AlsaDevice
+
+        device = AlsaDevice(settings)
+    device.open()
+    return device
