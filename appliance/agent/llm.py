@@ -84,6 +84,7 @@ class ReplyStats:
 
     outcome: str = "pending"  # complete | max_tokens | cancelled | timeout | error
     text: str = ""
+    """Everything streamed, fallback included: what add_assistant() should record."""
     prompt_tokens: int = 0
     evaluated_prompt_tokens: int = 0
     """Prompt tokens llama.cpp decoded for this reply; the rest came from the KV cache."""
@@ -312,12 +313,14 @@ class LocalLlm:
             self._finish_reply(reply)
 
     def _finish_reply(self, reply: _Reply) -> None:
+        """Queue the fallback after a failure; `text` is then what the caller is told."""
         stats = reply.stats
         if stats.outcome == "timeout" or stats.outcome == "error":
             log.warning("llm %s after %.2f s; speaking the fallback", stats.outcome, stats.total_s)
             if not reply.cancelled.is_set():
-                separator = "\n" if stats.text else ""
-                reply.pieces.put(separator + self._settings.fallback_text)
+                fallback = ("\n" if stats.text else "") + self._settings.fallback_text
+                stats.text += fallback
+                reply.pieces.put(fallback)
         stats.text = stats.text.strip()
         reply.pieces.put(_END)
 

@@ -117,6 +117,7 @@ def test_timeout_speaks_the_fallback_and_keeps_running():
         assert list(slow.stream_clauses(ask(QUESTION))) == [
             "Sorry, I lost my train of thought.", "Could you say that again?"]
         assert slow.last_reply.outcome == "timeout"
+        assert slow.last_reply.text == settings.fallback_text
         assert list(slow.stream_reply(ask("Is there a gym?"))) == [settings.fallback_text]
     assert not worker_threads()
 
