@@ -1,0 +1,183 @@
+"""Measuring the echo path and the cut latency of a device, real or simulated.
+
+`calibrate()` drives the real duplex loop and speaker on any `AudioDevice`:
+it plays a seeded white-noise burst, records what came back, and estimates
+by cross-correlation the lag and gain between the played stream and the
+captured stream; then it plays noise, calls `Speaker.cut()`, and measures how
+long the capture takes to fall by 40 dB.
+
+`echo_delay_ms` is the lag left after subtracting the device's own reported
+playback-to-capture delay (its buffer fill): the acoustic path plus whatever
+the driver hides (PulseAudio's server-side buffering, an I2S FIFO). That is
+what the echo canceller must add to the device delay (`aec.extra_delay_ms`).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from appliance.audio.device import AudioDevice
+from appliance.audio.loop import DuplexLoop
+from appliance.audio.speaker import Speaker
+from appliance.config import AudioSettings
+from appliance.errors import AudioDeviceError
+from appliance.messages import SAMPLE_RATE_HZ, samples_for_ms
+
+PROBE_DBFS = -12.0
+CUT_DROP_DB = 40.0
+_MAX_LAG_MS = 1000.0
+_FRAME_MS = 1.0  # resolution of the cut-latency measurement
+_HOLD_MS = 50.0  # the capture must stay 40 dB down this long to count as silent
+
+
+@dataclass(frozen=True)
+class EchoEstimate:
+    """Lag (samples) and gain (dB) of the strongest path from played to captured."""
+
+    lag_samples: int
+    gain_db: float
+
+    @property
+    def lag_ms(self) -> float:
+        return self.lag_samples * 1000.0 / SAMPLE_RATE_HZ
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The figures `appliance calibrate` reports (the three keys are its contract)."""
+
+    echo_delay_ms: float
+    echo_gain_db: float
+    cut_latency_ms: float | None
+    device_delay_ms: float
+
+    def as_json(self) -> dict[str, float | None]:
+        return asdict(self)
+
+
+def probe_signal(seconds: float, seed: int = 0) -> np.ndarray:
+    """Seeded white noise at PROBE_DBFS RMS, int16: flat spectrum, sharp correlation peak."""
+    rng = np.random.default_rng(seed)
+    rms = 32768.0 * 10.0 ** (PROBE_DBFS / 20.0)
+    noise = rng.standard_normal(int(seconds * SAMPLE_RATE_HZ)) * rms
+    return np.clip(np.round(noise), -32768, 32767).astype(np.int16)
+
+
+def estimate_echo(played: np.ndarray, captured: np.ndarray,
+                  max_lag_ms: float = _MAX_LAG_MS) -> EchoEstimate:
+    """Lag of the cross-correlation peak, and the least-squares gain at that lag."""
+    x = played.astype(np.float64)
+    y = captured.astype(np.float64)
+    size = 1 << int(np.ceil(np.log2(x.size + y.size)))
+    correlation = np.fft.irfft(np.fft.rfft(y, size) * np.conj(np.fft.rfft(x, size)), size)
+    max_lag = min(samples_for_ms(max_lag_ms), y.size - 1)
+    lag = int(np.argmax(np.abs(correlation[: max_lag + 1])))
+    shifted = np.concatenate([np.zeros(lag), x])[: y.size]
+    energy = float(np.dot(shifted, shifted))
+    gain = abs(float(np.dot(shifted, y))) / energy if energy > 0 else 0.0
+    return EchoEstimate(lag, 20.0 * np.log10(max(gain, 1e-12)))
+
+
+def cut_latency_ms(captured: np.ndarray, cut_sample: int, drop_db: float = CUT_DROP_DB,
+                   level_window_ms: float = 100.0) -> float | None:
+    """Milliseconds from `cut_sample` until the capture's 1 ms peaks fell `drop_db`
+    below their level just before the cut and stayed there; None if they never did."""
+    frame = samples_for_ms(_FRAME_MS)
+    signal = np.abs(captured.astype(np.float64))
+    before = signal[max(0, cut_sample - samples_for_ms(level_window_ms)):cut_sample]
+    if before.size == 0 or before.max() == 0:
+        return None
+    threshold = before.max() * 10.0 ** (-drop_db / 20.0)
+    after = signal[cut_sample:]
+    frames = after[: after.size // frame * frame].reshape(-1, frame).max(axis=1)
+    loud = frames > threshold
+    hold = samples_for_ms(_HOLD_MS) // frame
+    for index in range(frames.size - hold + 1):
+        if not loud[index:index + hold].any():
+            return index * _FRAME_MS
+    return None
+
+
+class _Recorder:
+    """A PeriodSink that keeps what was played and captured, and the device delay."""
+
+    def __init__(self) -> None:
+        self.played: list[np.ndarray] = []
+        self.mic: list[np.ndarray] = []
+        self.delays: list[int] = []
+        self.captured_samples = 0
+        self._progress = threading.Condition()
+
+    def on_period(self, mic: np.ndarray, played: np.ndarray, t: float, delay_samples: int,
+                  realign: bool) -> None:
+        with self._progress:
+            self.mic.append(mic)
+            self.played.append(played)
+            self.delays.append(delay_samples)
+            self.captured_samples += mic.size
+            self._progress.notify_all()
+
+    def wait_for(self, samples: int, timeout_s: float) -> None:
+        """Block until `samples` have been captured (the loop runs in its thread)."""
+        with self._progress:
+            if not self._progress.wait_for(lambda: self.captured_samples >= samples, timeout_s):
+                raise AudioDeviceError(
+                    f"calibration: the device captured {self.captured_samples} samples "
+                    f"of {samples} expected within {timeout_s:.0f} s")
+
+    def signals(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        with self._progress:
+            return np.concatenate(self.played), np.concatenate(self.mic), np.array(self.delays)
+
+
+def calibration_signal(probe_s: float, seed: int) -> tuple[np.ndarray, int, int]:
+    """Silence, the probe, silence, then noise to be cut; returns the signal,
+    the end of the echo measurement and the sample at which to cut."""
+    parts = [np.zeros(samples_for_ms(300), np.int16), probe_signal(probe_s, seed),
+             np.zeros(samples_for_ms(500), np.int16)]
+    echo_end = sum(part.size for part in parts)
+    noise = probe_signal(0.5, seed + 1)
+    return (np.concatenate([*parts, noise, np.zeros(samples_for_ms(300), np.int16)]),
+            echo_end, echo_end + noise.size // 2)
+
+
+def calibrate(device: AudioDevice, settings: AudioSettings, threaded: bool = True,
+              probe_s: float = 1.0, seed: int = 0) -> Calibration:
+    """Measure echo delay and gain, then the cut latency, on an opened device.
+
+    The whole signal is queued before the loop starts, so the played stream
+    and the signal share sample indices. `threaded=False` steps the loop
+    synchronously (the simulated room, faster than real time); a real card
+    runs the loop in its own thread and the cut comes from this thread, just
+    as the detector's would.
+    """
+    signal, echo_end, cut_at = calibration_signal(probe_s, seed)
+    recorder = _Recorder()
+    speaker = Speaker(device, settings)
+    loop = DuplexLoop(device, speaker, recorder, settings.realtime_priority)
+    speaker.enqueue_audio(signal, SAMPLE_RATE_HZ)
+    period = device.period_samples
+    if threaded:
+        with loop:
+            timeout_s = 10.0 + 2.0 * signal.size / SAMPLE_RATE_HZ  # PulseAudio starts slowly
+            recorder.wait_for(cut_at, timeout_s)
+            cut_sample = recorder.captured_samples
+            speaker.cut()
+            recorder.wait_for(signal.size, timeout_s)
+    else:
+        loop.run_periods(cut_at // period)
+        cut_sample = recorder.captured_samples
+        speaker.cut()
+        loop.run_periods((signal.size - cut_sample) // period + 1)
+    played, captured, delays = recorder.signals()
+    echo = estimate_echo(played[:echo_end], captured[:echo_end])
+    device_delay = float(np.median(delays[: echo_end // period]))
+    return Calibration(
+        echo_delay_ms=round(echo.lag_ms - device_delay * 1000.0 / SAMPLE_RATE_HZ, 3),
+        echo_gain_db=round(echo.gain_db, 2),
+        cut_latency_ms=cut_latency_ms(captured, cut_sample),
+        device_delay_ms=round(device_delay * 1000.0 / SAMPLE_RATE_HZ, 3),
+    )
