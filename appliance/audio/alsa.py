@@ -208,6 +208,7 @@ class AlsaDevice(AudioDevice):
         self._xruns = 0
         self._delay = 0
         self._queued = 0
+        self._granted: dict[str, Granted] = {}
 
     @property
     def period_samples(self) -> int:
@@ -227,12 +228,8 @@ class AlsaDevice(AudioDevice):
 
     @property
     def granted(self) -> dict[str, Granted]:
-        """Asked and granted parameters of both PCMs (for logs and reports)."""
-        if self._capture is None or self._playback is None:
-            return {}
-        return {"capture_asked": self._capture.asked, "capture_granted": self._capture.granted,
-                "playback_asked": self._playback.asked,
-                "playback_granted": self._playback.granted}
+        """Asked and granted parameters of both PCMs, from the last open()."""
+        return dict(self._granted)
 
     def open(self) -> None:
         if self._capture is not None:
@@ -244,6 +241,9 @@ class AlsaDevice(AudioDevice):
             capture.close()
             raise
         self._capture = capture
+        self._granted = {"capture_asked": capture.asked, "capture_granted": capture.granted,
+                         "playback_asked": self._playback.asked,
+                         "playback_granted": self._playback.granted}
 
     def _start(self) -> None:
         """First capture read (starts the stream), then pre-fill the playback buffer."""
@@ -256,15 +256,17 @@ class AlsaDevice(AudioDevice):
             raise AudioDeviceError("audio device used before open() or after close()")
         if not self._started:
             self._start()
+        refill, self._refill = self._refill, False
+        if refill:
+            # Just after a drop the card is empty: write at once (a capture read
+            # first would leave a gap), silence behind restores the buffer depth.
+            self._write(self._playback.to_card(playback))
+            self._write(self._playback.silence(self._playback.granted.periods - 1))
         while self._captured.size < self._period:
             self._read_capture_period()
         captured, self._captured = self._captured[: self._period], self._captured[self._period:]
-        self._write(self._playback.to_card(playback))
-        if self._refill:
-            # After a drop the period just written plays first and silence behind
-            # it restores the buffer depth, so the next write cannot underrun.
-            self._refill = False
-            self._write(self._playback.silence(self._playback.granted.periods - 1))
+        if not refill:
+            self._write(self._playback.to_card(playback))
         self._update_delay()
         return to_int16(captured)
 

@@ -16,7 +16,10 @@ A cut must sound like a fade, not a click, although the card still holds a
 few periods of audio that were written at full gain. So the cut "rewinds":
 it takes back what the card holds (`drop_playback()`), and plays a
 raised-cosine fade that starts on exactly the sample the listener would have
-heard next. `played_samples` counts agent samples that went to the card and
+heard next. That needs a driver whose buffer fill is what `avail()` says;
+PulseAudio hides tens of ms on its server and flushes them on a drop, which
+clicks, so `audio.cut_rewinds_card = false` fades after the card buffer
+instead (one buffer more latency, never a click). `played_samples` counts agent samples that went to the card and
 were not dropped: the conversation maps it to the last word heard, using the
 start index `enqueue()` returned for each clause.
 """
@@ -51,6 +54,7 @@ class Speaker:
     def __init__(self, device: AudioDevice, settings: AudioSettings) -> None:
         self._device = device
         self._default_fade_ms = settings.fade_ms
+        self._rewind = settings.cut_rewinds_card
         self._capacity = settings.speaker_queue_periods * device.period_samples
         self._lock = threading.Lock()
         self._room = threading.Condition(self._lock)
@@ -198,7 +202,7 @@ class Speaker:
 
     def _apply_cut(self, fade_ms: float) -> None:
         """Take back what the card holds, fade from the next unheard sample, drop the rest."""
-        held = min(self._device.playback_queued_samples, self._history.size)
+        held = min(self._device.playback_queued_samples, self._history.size) if self._rewind else 0
         held_out = self._history[self._history.size - held:]
         held_agent = self._history_agent[self._history_agent.size - held:]
         if not (held_agent.any() or self._queued or self._fade.size):

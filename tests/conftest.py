@@ -1,0 +1,37 @@
+"""Shared fixtures. `pulse` gives the ALSA tests a private PulseAudio daemon.
+
+If PulseAudio cannot start, every test that needs it FAILS with the reason:
+an ALSA test that silently skipped would count as passing without running.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from pulse import PrivatePulse, PulseStartError
+
+
+@pytest.fixture(scope="session")
+def pulse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivatePulse]:
+    """A running private PulseAudio daemon, its address exported for the ALSA
+    `pulse` plugin of this process; stopped and checked gone afterwards."""
+    daemon = PrivatePulse(tmp_path_factory.mktemp("pulse"))
+    try:
+        daemon.start()
+    except PulseStartError as error:
+        pytest.fail(f"private PulseAudio did not start: {error}", pytrace=False)
+    saved = {key: os.environ.get(key) for key in daemon.client_env()}
+    os.environ.update(daemon.client_env())
+    process = daemon.process
+    try:
+        yield daemon
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        daemon.stop()
+        assert process.poll() is not None, "PulseAudio daemon still running after stop()"
