@@ -41,6 +41,11 @@ class AudioSettings:
         2, "agent audio held beyond the card buffer, periods (bounds cut latency)", min=1, max=8
     )
     fade_ms: float = setting(10.0, "raised-cosine fade applied by a cut, milliseconds", min=5, max=20)
+    cut_rewinds_card: bool = setting(
+        True, "a cut takes back what the card buffer holds (PCM drop) and fades from the next "
+        "unheard sample; false fades after it (+1 buffer of latency) for drivers whose fill "
+        "is not what avail() reports, e.g. PulseAudio",
+    )
     realtime_priority: int = setting(
         50, "SCHED_FIFO priority of the audio thread; 0 leaves it at normal priority", min=0, max=99
     )
