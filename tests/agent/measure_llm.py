@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -74,7 +75,7 @@ def first_question(llm: LocalLlm, system: str, runs: int) -> None:
           f"generation {statistics.median(speeds):.1f} tokens/s")
 
 
-def conversation(llm: LocalLlm, system: str) -> list[tuple[float, float, int, int]]:
+def conversation(llm: LocalLlm, system: str) -> list[dict[str, float]]:
     talk = Conversation(system)
     llm.prime(talk)
     turns = []
@@ -82,22 +83,46 @@ def conversation(llm: LocalLlm, system: str) -> list[tuple[float, float, int, in
         talk.add_user(question)
         first_token, first_clause = timed_reply(llm, talk)
         reply = llm.last_reply
-        turns.append((first_token, first_clause, reply.evaluated_prompt_tokens, reply.prompt_tokens))
+        speed = reply.generated_tokens / max(reply.total_s - first_token, 1e-6)
+        turns.append({"token": first_token, "clause": first_clause, "speed": speed,
+                      "decoded": reply.evaluated_prompt_tokens, "prompt": reply.prompt_tokens})
         talk.add_assistant(reply.text)
     return turns
 
 
+def report_conversation(number: int, turns: list[dict[str, float]]) -> tuple[float, float]:
+    first, last = turns[0], turns[-1]
+    token_ratio, clause_ratio = last["token"] / first["token"], last["clause"] / first["clause"]
+    print(f"conversation {number}: turn 1 -> turn 20: first token {first['token'] * 1000:.0f} -> "
+          f"{last['token'] * 1000:.0f} ms (x{token_ratio:.2f}), first clause "
+          f"{first['clause'] * 1000:.0f} -> {last['clause'] * 1000:.0f} ms (x{clause_ratio:.2f}), "
+          f"prompt tokens decoded {first['decoded']:.0f}/{first['prompt']:.0f} -> "
+          f"{last['decoded']:.0f}/{last['prompt']:.0f}, generation {first['speed']:.0f} -> "
+          f"{last['speed']:.0f} tokens/s")
+    print("  first token ms per turn: " + " ".join(f"{t['token'] * 1000:.0f}" for t in turns))
+    return token_ratio, clause_ratio
+
+
 def replan_examples(llm: LocalLlm, config: Config) -> None:
+    """Each interruption told three ways; temperature 0 so the variants are comparable."""
+    styles = {"system note (default)": config.llm.interruption_note, "no note": "",
+              "dash in the agent's text": None}
     for question, said, heard_words, correction in INTERRUPTIONS:
-        talk = Conversation(config.llm.system_prompt, config.llm.interruption_note)
-        talk.add_user(question)
-        words = tuple(WordTiming(w, i * 4410, (i + 1) * 4410) for i, w in enumerate(said.split()))
-        chunk = SpeechChunk(said, np.zeros(len(words) * 4410, np.int16), 22050, words)
-        cut = talk.truncate_to_heard(heard_words * 3200 + 100, [ChunkPlacement(0, chunk)])
-        talk.add_user(correction)
-        answer = "".join(llm.stream_reply(talk))
-        print(f"  guest: {question}\n  agent (cut): {cut.heard_text}  [{config.llm.interruption_note}]"
-              f"\n  guest: {correction}\n  agent: {answer}\n")
+        print(f"  guest: {question}\n  agent (cut): {' '.join(said.split()[:heard_words])}"
+              f"\n  guest: {correction}")
+        for style, note in styles.items():
+            talk = Conversation(config.llm.system_prompt, note or "")
+            talk.add_user(question)
+            words = tuple(WordTiming(w, i * 4410, (i + 1) * 4410) for i, w in enumerate(said.split()))
+            chunk = SpeechChunk(said, np.zeros(len(words) * 4410, np.int16), 22050, words)
+            talk.truncate_to_heard(heard_words * 3200 + 100, [ChunkPlacement(0, chunk)])
+            talk.add_user(correction)
+            messages = talk.prompt_messages()
+            if note is None:
+                messages[-2]["content"] += " —"
+            answer = "".join(llm.stream_reply(messages))
+            print(f"    [{style}] agent: {answer}")
+        print()
 
 
 def main() -> None:
@@ -107,23 +132,19 @@ def main() -> None:
     args = parser.parse_args()
     config = Config()
     before = rss_mb()
+    greedy = replace(config.llm, temperature=0.0)
     with LocalLlm(config.llm, config.models_dir()) as llm:
         print(f"resident memory: {before:.0f} MB before the model, {rss_mb():.0f} MB loaded")
         system = config.llm.system_prompt
         first_question(llm, system, args.runs)
-        ratios = []
-        for number in range(args.conversations):
-            turns = conversation(llm, system)
-            ratio = turns[-1][0] / turns[0][0]
-            ratios.append(ratio)
-            print(f"conversation {number + 1}: turn 1 first token {turns[0][0] * 1000:.0f} ms "
-                  f"(decoded {turns[0][2]}/{turns[0][3]} prompt tokens), turn 20 "
-                  f"{turns[-1][0] * 1000:.0f} ms ({turns[-1][2]}/{turns[-1][3]}); ratio {ratio:.2f}; "
-                  f"median first clause {statistics.median(t[1] for t in turns) * 1000:.0f} ms; "
-                  f"first-token ms per turn: {' '.join(f'{t[0] * 1000:.0f}' for t in turns)}")
-        print(f"median turn-20/turn-1 first-token ratio: {statistics.median(ratios):.2f}")
+        ratios = [report_conversation(n + 1, conversation(llm, system))
+                  for n in range(args.conversations)]
+        print(f"median turn-20/turn-1 ratio: first token "
+              f"{statistics.median(r[0] for r in ratios):.2f}, first clause "
+              f"{statistics.median(r[1] for r in ratios):.2f}")
         print(f"resident memory after {args.conversations * 20} turns: {rss_mb():.0f} MB")
-        print("re-planning after an interruption (default settings):")
+    print("re-planning after an interruption (temperature 0):")
+    with LocalLlm(greedy, config.models_dir()) as llm:
         replan_examples(llm, config)
 
 
