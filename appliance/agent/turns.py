@@ -26,7 +26,7 @@ import numpy as np
 
 from appliance.agent.backchannel import classify
 from appliance.agent.events import EventLog
-from appliance.agent.history import ChunkPlacement, Conversation, HeardCut
+from appliance.agent.history import ChunkPlacement, Conversation, HeardCut, split_heard
 from appliance.agent.reply import END, Reply
 from appliance.config import Config
 from appliance.messages import (
@@ -77,9 +77,11 @@ class Kiosk:
         self._preroll = PreRoll(config.asr.preroll_ms)
         self._wake_buffer: list[np.ndarray] = []
         self._reply: Reply | None = None
+        self._pending: SpeechChunk | None = None
         self._reply_text: list[str] = []
         self._placements: list[ChunkPlacement] = []
         self._reply_done = False
+        self._resuming = False
         self._first_token_reported = False
         self._speech_started = False
         self._candidate = False        # recogniser running on a possible barge-in
@@ -110,7 +112,9 @@ class Kiosk:
             self._hear(frame)
 
     def on_detector_event(self, event: Event) -> None:
-        """A decision of the barge-in detector."""
+        """A decision of the barge-in detector (only barge-ins on the agent's speech matter)."""
+        if self.state is not State.SPEAKING:
+            return
         if isinstance(event, BargeInDuck):
             self._emit("barge_in_duck", onset_t=round(event.onset_t, 3))
             self._start_candidate(event.onset_t)
@@ -196,44 +200,59 @@ class Kiosk:
             self._start_reply(self._voice.clauses(self.conversation))
 
     # -- speaking --------------------------------------------------------------
-    def _start_reply(self, clauses: Iterable[str]) -> None:
+    def _start_reply(self, clauses: Iterable[str], resuming: bool = False) -> None:
         self._reply = Reply(clauses, self._voice.synthesize, abort=self._voice.cancel_llm)
-        self._reply_text, self._placements = [], []
+        self._resuming = resuming
+        self._reply_text, self._placements, self._pending = [], [], None
         self._reply_done = self._first_token_reported = False
         self._speaker.restore(0.0)
         self._set_state(State.THINKING)
 
     def _feed_speaker(self) -> None:
-        """Hand every ready chunk to the speaker; the first one starts the agent's turn."""
+        """Hand ready chunks to the speaker as it has room; the first one starts the turn.
+
+        The speaker takes a clause only when it is nearly drained, so a chunk
+        may wait here (`_pending`); it never blocks the conversation thread.
+        """
         assert self._reply is not None
         while not self._reply_done:
+            if self._pending is None:
+                try:
+                    self._pending = self._reply.next_chunk()
+                except queue.Empty:
+                    return
+                if self._pending is END:
+                    self._pending = None
+                    self._reply_done = True
+                    if not self._placements:      # nothing at all to say
+                        self._finish_reply()
+                    return
+            chunk = self._pending
             try:
-                chunk = self._reply.next_chunk()
-            except queue.Empty:
+                start = self._speaker.enqueue(chunk, timeout=0)
+            except TimeoutError:
                 return
-            if chunk is END:
-                self._reply_done = True
-                if not self._placements:      # nothing at all to say
-                    self._finish_reply()
-                return
-            start = self._speaker.enqueue(chunk.samples, chunk.rate_hz)
+            self._pending = None
+            if start is None:                     # a cut happened meanwhile: stale
+                continue
             self._placements.append(ChunkPlacement(start, chunk))
             self._reply_text.append(chunk.text)
             if self.state is State.THINKING:
                 self._set_state(State.SPEAKING)
-            self._emit("agent_speech_start", text=chunk.text)
+                self._emit("agent_speech_start", text=chunk.text)
 
     def _finish_reply(self) -> None:
-        self.conversation.add_assistant(" ".join(self._reply_text))
+        text = " ".join(self._reply_text)
+        if not self._resuming:                   # a resumed turn is already in the history
+            self.conversation.add_assistant(text)
         self._reply = None
-        self._emit("agent_speech_end")
+        self._emit("agent_speech_end", text=text)
         self._start_listening(self._t, self._config.llm.follow_up_s)
 
     def _barge_in(self, event: BargeIn) -> None:
-        if self.state is not State.SPEAKING or self._reply is None:
-            return
-        self._reply.cancel()
-        self._reply = None
+        if self._reply is not None:
+            self._reply.cancel()
+        self._reply, self._pending = None, None
         self._cut = self.conversation.truncate_to_heard(event.played_samples, self._placements)
         self._emit("barge_in_stop", heard_text=self._cut.heard_text, onset_t=round(event.onset_t, 3),
                    source=event.source)
@@ -255,7 +274,7 @@ class Kiosk:
                    resume_text=self._cut.resume_text)
         self.conversation.resume(self._cut)
         if self._cut.resume_text:
-            self._start_reply(split_clauses(self._cut.resume_text))
+            self._start_reply(split_clauses(self._cut.resume_text), resuming=True)
         else:
             self._start_listening(self._t, self._config.llm.follow_up_s)
 
@@ -263,8 +282,15 @@ class Kiosk:
     @property
     def awaiting_speech(self) -> bool:
         """The agent has a reply in progress but nothing to play yet (compute is on the path)."""
-        return (self._reply is not None and not self._reply_done and self._reply.chunks.empty()
-                and not self._speaker.is_speaking)
+        return (self._reply is not None and not self._reply_done and self._pending is None
+                and self._reply.chunks.empty() and not self._speaker.is_speaking)
+
+    def words_played(self) -> int:
+        """Words of the reply in progress whose last sample has been played."""
+        if self.state is not State.SPEAKING:
+            return 0
+        heard, _ = split_heard(self._speaker.played_samples, self._placements)
+        return len(heard)
 
     def wait_for_speech(self, timeout: float) -> bool:
         """Block until the reply in progress has a chunk ready (the sim's virtual clock)."""

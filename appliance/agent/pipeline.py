@@ -1,0 +1,123 @@
+"""The whole kiosk assembled from the config around one audio device.
+
+`Pipeline` builds the speaker queue, the front end (AEC → VAD → detector),
+the duplex loop, the wake word, the recogniser, the LLM and the voice, and
+the `Kiosk` that takes turns with them. The same assembly serves
+`appliance run` (ALSA, loop in its own thread) and `appliance sim` (the
+simulated room, stepped). `pump()` is the conversation thread's work for one
+period: hand the kiosk every cleaned frame and detector event, then let it
+feed the speaker.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+
+from appliance.agent.events import EventLog
+from appliance.agent.llm import LocalLlm
+from appliance.agent.turns import Kiosk, Voice
+from appliance.audio.device import AudioDevice
+from appliance.audio.loop import DuplexLoop
+from appliance.audio.speaker import Speaker
+from appliance.config import Config
+from appliance.frontend import FrontEnd
+from appliance.messages import SAMPLE_RATE_HZ
+from appliance.models import require
+from appliance.speech.asr import open_recognizer
+from appliance.speech.tts import Synthesizer
+from appliance.speech.wake import WakeWordDetector
+
+log = logging.getLogger(__name__)
+
+
+class Pipeline:
+    """Every stage of the kiosk around `device`; `close()` releases them all (safe twice)."""
+
+    def __init__(self, config: Config, device: AudioDevice, events: EventLog) -> None:
+        models_dir = config.models_dir()
+        self.config = config
+        self.device = device
+        self.events = events
+        self._closers: list = []
+        try:
+            self.speaker = Speaker(device, config.audio)
+            self._closers.append(self.speaker.close)
+            self.frontend = FrontEnd(config.aec, config.detector, self.speaker,
+                                     require("silero_vad.onnx", models_dir))
+            self._closers.append(self.frontend.close)
+            self.frames = self.frontend.subscribe()
+            self.loop = DuplexLoop(device, self.speaker, self.frontend,
+                                   config.audio.realtime_priority)
+            self._closers.append(self.loop.close)
+            self.wake = WakeWordDetector(config.wake, models_dir) if config.wake.enabled else None
+            if self.wake is not None:
+                self._closers.append(self.wake.close)
+            self.recognizer = open_recognizer(config.asr, models_dir)
+            self._closers.append(self.recognizer.close)
+            self.llm = LocalLlm(config.llm, models_dir)
+            self._closers.append(self.llm.close)
+            self.tts = Synthesizer(config.tts, models_dir)
+            self._closers.append(self.tts.close)
+        except BaseException:
+            self.close()
+            raise
+        voice = Voice(clauses=self.llm.stream_clauses, synthesize=self.tts.synthesize_clause,
+                      cancel_llm=self.llm.cancel)
+        self.kiosk = Kiosk(config, speaker=self.speaker, confirm=self.frontend.confirm,
+                           recognizer=self.recognizer, voice=voice, events=events,
+                           wake=self.wake.process if self.wake is not None else None)
+        self._closers.append(self.kiosk.close)
+
+    def calibration_samples(self) -> int:
+        """Queue the start-up burst that pre-trains the echo canceller; its length in samples."""
+        burst = self.frontend.calibration_burst()
+        self.speaker.enqueue_audio(burst, SAMPLE_RATE_HZ)
+        return len(burst)
+
+    def pump(self, feed: bool = True, timeout: float = 0.0) -> int:
+        """Hand the kiosk what the loop produced; returns the number of frames handled.
+
+        With `timeout`, waits that long for the first frame (the conversation
+        thread of `appliance run`); `feed=False` holds synthesised speech back
+        (the sim's virtual clock while compute time passes).
+        """
+        handled = 0
+        try:
+            frame = self.frames.get(timeout=timeout) if timeout else self.frames.get_nowait()
+        except queue.Empty:
+            frame = None
+        while frame is not None:
+            self._drain_events()
+            self.kiosk.on_frame(frame)
+            handled += 1
+            try:
+                frame = self.frames.get_nowait()
+            except queue.Empty:
+                frame = None
+        self._drain_events()
+        if feed:
+            self.kiosk.tick()
+        return handled
+
+    def _drain_events(self) -> None:
+        while True:
+            try:
+                event = self.frontend.events.get_nowait()
+            except queue.Empty:
+                return
+            self.kiosk.on_detector_event(event)
+
+    def close(self) -> None:
+        for close in reversed(self._closers):
+            try:
+                close()
+            except Exception:  # noqa: BLE001 - release everything else regardless
+                log.exception("closing %s failed", close)
+        self._closers.clear()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

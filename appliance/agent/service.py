@@ -1,0 +1,109 @@
+"""`appliance run`: the kiosk on a real sound card, as the systemd service runs it.
+
+Threads: the duplex loop owns the card (real-time priority where allowed);
+this module's conversation loop (the calling thread) hands the kiosk every
+cleaned frame and detector event; the reply worker, the LLM and gpiozero's
+pin thread run on their own. The push-to-talk button only puts its presses
+in a queue: the conversation loop acts on them, so the kiosk is only ever
+touched from one thread. systemd hears READY=1 once the models are loaded
+and the loop runs, WATCHDOG=1 while the loop makes progress, STATUS= with
+the conversation state.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from appliance.agent.events import EventLog
+from appliance.agent.pipeline import Pipeline
+from appliance.audio.device import AudioDevice, open_device
+from appliance.config import Config
+from appliance.device.gpio import Amplifier, PushToTalk, StatusLed
+from appliance.device.notify import Notifier, Watchdog, watchdog_interval_s
+from appliance.messages import SAMPLE_RATE_HZ, State
+
+log = logging.getLogger(__name__)
+
+
+class KioskService:
+    """The running kiosk: opened devices, threads, and a stop event."""
+
+    def __init__(self, config: Config, events: EventLog, device: AudioDevice | None = None,
+                 pin_factory: object | None = None) -> None:
+        self.config = config
+        self.stop_requested = threading.Event()
+        self._presses: queue.Queue[float] = queue.Queue(maxsize=8)
+        self.device = device or open_device(config.audio)
+        self.pipeline = Pipeline(config, self.device, events)
+        self.notifier = Notifier()
+        self.led = StatusLed(config.gpio, pin_factory=pin_factory)
+        self.amplifier = Amplifier(config.gpio, pin_factory=pin_factory)
+        self.button = PushToTalk(config.gpio, on_press=self._pressed, on_release=lambda _s: None,
+                                 pin_factory=pin_factory)
+        self.pipeline.kiosk.on_state(self._show_state)
+        self.watchdog = Watchdog(lambda: self.pipeline.loop.periods_done, self.notifier,
+                                 watchdog_interval_s())
+
+    def _pressed(self) -> None:
+        try:
+            self._presses.put_nowait(time.monotonic())
+        except queue.Full:
+            pass
+
+    def _show_state(self, state: State) -> None:
+        self.led.show(state)
+        self.notifier.show(state)
+        if state in (State.THINKING, State.SPEAKING):
+            self.amplifier.ensure_on()
+        elif state is State.IDLE:
+            self.amplifier.idle()
+
+    def run(self) -> None:
+        """Start the loop, pre-train the canceller, then take turns until asked to stop."""
+        kiosk = self.pipeline.kiosk
+        self.amplifier.ensure_on()
+        self.pipeline.calibration_samples()
+        self.pipeline.llm.prime(kiosk.conversation)
+        self.pipeline.loop.start()
+        self.watchdog.start()
+        self.led.show(State.IDLE)
+        log.info("kiosk running on %s / %s", self.config.audio.capture_device,
+                 self.config.audio.playback_device)
+        period_s = self.device.period_samples / SAMPLE_RATE_HZ
+        while not self.stop_requested.is_set():
+            if self.pipeline.loop.error is not None:
+                raise self.pipeline.loop.error
+            self.pipeline.pump(timeout=4 * period_s)
+            while not self._presses.empty():
+                self._presses.get_nowait()
+                kiosk.push_to_talk(self.pipeline.loop.periods_done * period_s)
+
+    def close(self) -> None:
+        """Stop every thread and release the card and the models; safe to call twice."""
+        self.notifier.stopping()
+        self.watchdog.close()
+        self.pipeline.close()
+        for part in (self.button, self.led, self.amplifier, self.device):
+            part.close()
+
+
+def run_service(config: Config, events_path: Path | None,
+                timeline: Callable[[dict], None] | None = None) -> int:
+    """Run until SIGINT/SIGTERM; returns the process exit code."""
+    with EventLog(events_path) as events:
+        if timeline is not None:
+            events.subscribe(timeline)
+        service = KioskService(config, events)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: service.stop_requested.set())
+        try:
+            service.run()
+        finally:
+            service.close()
+    return 0

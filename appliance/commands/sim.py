@@ -1,0 +1,53 @@
+"""`appliance sim`: the whole kiosk in the simulated room with a scripted caller."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+from pathlib import Path
+
+from appliance.commands import config_from
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "sim", help="run a scripted conversation in the simulated room (no sound card needed)")
+    parser.add_argument("--script", type=Path, help="caller script TOML (default: the built-in "
+                        "front-desk conversation)")
+    parser.add_argument("--out", type=Path, default=Path("out/sim"),
+                        help="directory for events.jsonl, conversation.wav, timeline.png")
+    parser.add_argument("--realtime", action="store_true",
+                        help="pace the room to the wall clock instead of running as fast as possible")
+    parser.set_defaults(handler=run)
+
+
+def _ms(values: list[float]) -> str:
+    if not values:
+        return "none"
+    each = ", ".join(f"{value:.0f}" for value in values)
+    return f"median {statistics.median(values):.0f} ms over {len(values)} ({each})"
+
+
+def run(args: argparse.Namespace) -> int:
+    from appliance.agent.script import load_script
+    from appliance.agent.sim import run_sim
+
+    config = config_from(args)
+    script = load_script(args.script)
+    if not args.verbose:  # the timeline below shows the events; keep the log to warnings
+        logging.getLogger().setLevel(logging.WARNING)
+    print(f"appliance sim: {len(script.lines)} caller lines from {script.path}; loading models…")
+    result = run_sim(config, script, args.out, realtime=args.realtime)
+    stops = [r for r in result.records if r["event"] == "barge_in_stop"]
+    print()
+    print(f"barge-ins: {len(stops)}; replies re-planned: "
+          f"{sum(r['event'] == 'replan' for r in result.records)}; "
+          f"backchannels resumed: {sum(r['event'] == 'backchannel_resume' for r in result.records)}")
+    print(f"re-plan latency (caller's last word to agent's first sample): {_ms(result.replan_latencies_ms)}")
+    print(f"reply latency (any caller turn to agent's first sample): {_ms(result.answer_latencies_ms)}")
+    if result.skipped_lines:
+        print(f"{result.skipped_lines} script line(s) never triggered (see the timeline)")
+    for name in ("events.jsonl", "conversation.wav", "timeline.png"):
+        print(f"wrote {result.out_dir / name}")
+    return 0
