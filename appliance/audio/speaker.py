@@ -19,9 +19,11 @@ raised-cosine fade that starts on exactly the sample the listener would have
 heard next. That needs a driver whose buffer fill is what `avail()` says;
 PulseAudio hides tens of ms on its server and flushes them on a drop, which
 clicks, so `audio.cut_rewinds_card = false` fades after the card buffer
-instead (one buffer more latency, never a click). `played_samples` counts agent samples that went to the card and
-were not dropped: the conversation maps it to the last word heard, using the
-start index `enqueue()` returned for each clause.
+instead (one buffer more latency, never a click).
+
+`played_samples` counts agent samples that went to the card and were not
+dropped: the conversation maps it to the last word heard, using the start
+index `enqueue()` returned for each clause.
 """
 
 from __future__ import annotations
