@@ -14,6 +14,7 @@ what the echo canceller must add to the device delay (`aec.extra_delay_ms`).
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import asdict, dataclass
 
@@ -26,11 +27,16 @@ from appliance.config import AudioSettings
 from appliance.errors import AudioDeviceError
 from appliance.messages import SAMPLE_RATE_HZ, samples_for_ms
 
+log = logging.getLogger(__name__)
+
 PROBE_DBFS = -12.0
 CUT_DROP_DB = 40.0
 _MAX_LAG_MS = 1000.0
 _FRAME_MS = 1.0  # resolution of the cut-latency measurement
 _HOLD_MS = 50.0  # the capture must stay 40 dB down this long to count as silent
+_LEAD_MS = 500.0  # silence before the probe, while the device settles
+_ATTEMPTS = 3
+_PEAK_TAPS = 2  # taps either side of the correlation peak counted as the direct path
 
 
 @dataclass(frozen=True)
@@ -68,17 +74,23 @@ def probe_signal(seconds: float, seed: int = 0) -> np.ndarray:
 
 def estimate_echo(played: np.ndarray, captured: np.ndarray,
                   max_lag_ms: float = _MAX_LAG_MS) -> EchoEstimate:
-    """Lag of the cross-correlation peak, and the least-squares gain at that lag."""
+    """Lag of the cross-correlation peak, and the gain of the path around it.
+
+    With a white probe the normalised cross-correlation is the impulse
+    response. The gain is the energy of its taps within `_PEAK_TAPS` of the
+    peak, so that a delay that falls between two samples (a card running at
+    48 kHz, say) does not read as a weaker path.
+    """
     x = played.astype(np.float64)
     y = captured.astype(np.float64)
     size = 1 << int(np.ceil(np.log2(x.size + y.size)))
     correlation = np.fft.irfft(np.fft.rfft(y, size) * np.conj(np.fft.rfft(x, size)), size)
     max_lag = min(samples_for_ms(max_lag_ms), y.size - 1)
     lag = int(np.argmax(np.abs(correlation[: max_lag + 1])))
-    shifted = np.concatenate([np.zeros(lag), x])[: y.size]
-    energy = float(np.dot(shifted, shifted))
-    gain = abs(float(np.dot(shifted, y))) / energy if energy > 0 else 0.0
-    return EchoEstimate(lag, 20.0 * np.log10(max(gain, 1e-12)))
+    energy = float(np.dot(x, x))
+    taps = correlation[max(0, lag - _PEAK_TAPS):lag + _PEAK_TAPS + 1] / energy if energy else [0.0]
+    gain = float(np.sqrt(np.sum(np.square(taps))))
+    return EchoEstimate(lag, float(20.0 * np.log10(max(gain, 1e-12))))
 
 
 def cut_latency_ms(captured: np.ndarray, cut_sample: int, drop_db: float = CUT_DROP_DB,
@@ -109,11 +121,14 @@ class _Recorder:
         self.mic: list[np.ndarray] = []
         self.delays: list[int] = []
         self.captured_samples = 0
+        self.realigned_at: list[int] = []  # captured sample counts at which alignment changed
         self._progress = threading.Condition()
 
     def on_period(self, mic: np.ndarray, played: np.ndarray, t: float, delay_samples: int,
                   realign: bool) -> None:
         with self._progress:
+            if realign:
+                self.realigned_at.append(self.captured_samples)
             self.mic.append(mic)
             self.played.append(played)
             self.delays.append(delay_samples)
@@ -133,28 +148,43 @@ class _Recorder:
             return np.concatenate(self.played), np.concatenate(self.mic), np.array(self.delays)
 
 
-def calibration_signal(probe_s: float, seed: int) -> tuple[np.ndarray, int, int]:
-    """Silence, the probe, silence, then noise to be cut; returns the signal,
-    the end of the echo measurement and the sample at which to cut."""
-    parts = [np.zeros(samples_for_ms(300), np.int16), probe_signal(probe_s, seed),
-             np.zeros(samples_for_ms(500), np.int16)]
+def calibration_signal(probe_s: float, seed: int) -> tuple[np.ndarray, int, int, int]:
+    """Silence (lets the device settle), the probe, silence, then noise to be cut.
+    Returns the signal, where the probe starts, where the echo measurement ends
+    and the sample at which to cut."""
+    lead = np.zeros(samples_for_ms(_LEAD_MS), np.int16)
+    parts = [lead, probe_signal(probe_s, seed), np.zeros(samples_for_ms(500), np.int16)]
     echo_end = sum(part.size for part in parts)
     noise = probe_signal(0.5, seed + 1)
     return (np.concatenate([*parts, noise, np.zeros(samples_for_ms(300), np.int16)]),
-            echo_end, echo_end + noise.size // 2)
+            lead.size, echo_end, echo_end + noise.size // 2)
 
 
 def calibrate(device: AudioDevice, settings: AudioSettings, threaded: bool = True,
               probe_s: float = 1.0, seed: int = 0) -> Calibration:
     """Measure echo delay and gain, then the cut latency, on an opened device.
 
-    The whole signal is queued before the loop starts, so the played stream
-    and the signal share sample indices. `threaded=False` steps the loop
-    synchronously (the simulated room, faster than real time); a real card
-    runs the loop in its own thread and the cut comes from this thread, just
-    as the detector's would.
+    A measurement during which the alignment changed (an xrun: PulseAudio
+    has a few while it settles) is worthless and is repeated, up to
+    `_ATTEMPTS` times; the last one is returned with a warning otherwise.
     """
-    signal, echo_end, cut_at = calibration_signal(probe_s, seed)
+    for attempt in range(1, _ATTEMPTS + 1):
+        result, disturbed = _measure(device, settings, threaded, probe_s, seed)
+        if not disturbed:
+            return result
+        log.warning("calibration attempt %d: the device's alignment changed while measuring",
+                    attempt)
+    return result
+
+
+def _measure(device: AudioDevice, settings: AudioSettings, threaded: bool, probe_s: float,
+             seed: int) -> tuple[Calibration, bool]:
+    """One pass. The whole signal is queued before the loop starts, so the
+    played stream and the signal share sample indices. `threaded=False` steps
+    the loop synchronously (the simulated room, faster than real time); a real
+    card runs the loop in its own thread and the cut comes from this thread,
+    just as the detector's would."""
+    signal, probe_start, echo_end, cut_at = calibration_signal(probe_s, seed)
     recorder = _Recorder()
     speaker = Speaker(device, settings)
     loop = DuplexLoop(device, speaker, recorder, settings.realtime_priority)
@@ -174,10 +204,13 @@ def calibrate(device: AudioDevice, settings: AudioSettings, threaded: bool = Tru
         loop.run_periods((signal.size - cut_sample) // period + 1)
     played, captured, delays = recorder.signals()
     echo = estimate_echo(played[:echo_end], captured[:echo_end])
-    device_delay = float(np.median(delays[: echo_end // period]))
-    return Calibration(
+    device_delay = float(np.median(delays[probe_start // period: echo_end // period]))
+    result = Calibration(
         echo_delay_ms=round(echo.lag_ms - device_delay * 1000.0 / SAMPLE_RATE_HZ, 3),
-        echo_gain_db=round(echo.gain_db, 2),
+        echo_gain_db=round(float(echo.gain_db), 2),
         cut_latency_ms=cut_latency_ms(captured, cut_sample),
         device_delay_ms=round(device_delay * 1000.0 / SAMPLE_RATE_HZ, 3),
     )
+    # A drop made by the cut itself realigns too; only xruns before it matter.
+    disturbed = any(probe_start <= at < cut_sample for at in recorder.realigned_at)
+    return result, disturbed
