@@ -85,15 +85,24 @@ class DetectorSettings:
     double_talk_margin_db: float = setting(
         5.0, "residual must exceed the predicted echo leak by this much, decibels", min=0, max=40
     )
-    onset_ms: int = setting(30, "speech needed before ducking the agent, milliseconds", min=10, max=500)
+    onset_ms: int = setting(20, "speech needed before ducking the agent, milliseconds", min=10, max=500)
+    onset_vad_threshold: float = setting(
+        0.25, "Silero probability enough for an onset when the residual is far above the echo bound",
+        min=0, max=1,
+    )
+    onset_extra_margin_db: float = setting(
+        10.0, "how much further above the echo bound such a loud onset frame must be, decibels",
+        min=0, max=60,
+    )
     confirm_ms: int = setting(
-        160, "sustained speech needed before cutting the agent, milliseconds", min=20, max=2000
+        120, "speech (onset included) needed before cutting the agent, milliseconds",
+        min=20, max=2000,
     )
     release_ms: int = setting(
         300, "no speech for this long after an onset restores the agent, milliseconds", min=50, max=3000
     )
     duck_db: float = setting(-15.0, "agent gain while an onset is being confirmed, decibels", min=-60, max=0)
-    duck_ramp_ms: float = setting(15.0, "ramp into the duck, milliseconds", min=1, max=200)
+    duck_ramp_ms: float = setting(8.0, "ramp into the duck, milliseconds", min=1, max=200)
     restore_ramp_ms: float = setting(120.0, "ramp back to full volume, milliseconds", min=1, max=1000)
     min_residual_dbfs: float = setting(
         -55.0, "residual quieter than this is never speech, dBFS", min=-96, max=0
@@ -112,6 +121,10 @@ class DetectorSettings:
     leak_deviations: float = setting(
         1.5, "predicted echo leak = its mean + this many mean absolute deviations (in dB)",
         min=0, max=10,
+    )
+    leak_min_spread_db: float = setting(
+        3.0, "floor of the echo leak's mean absolute deviation used in that bound, decibels",
+        min=0, max=20,
     )
 
 
@@ -132,7 +145,7 @@ class AsrSettings:
     vosk_model: str = setting("vosk-model-small-en-us-0.15", "vosk model directory in the models directory")
     preroll_ms: int = setting(400, "audio kept before the detected onset, milliseconds", min=300, max=2000)
     endpoint_silence_ms: int = setting(
-        600, "silence that ends an utterance, milliseconds", min=100, max=5000
+        400, "silence that ends an utterance, milliseconds", min=100, max=5000
     )
     max_utterance_s: float = setting(12.0, "longest utterance, seconds", min=1, max=60)
 
@@ -153,11 +166,15 @@ class LlmSettings:
         "SmolLM2-135M-Instruct.Q4_1.gguf", "GGUF file, in the models directory or an absolute path"
     )
     system_prompt: str = setting(
-        "You are the front desk of the Harbour View Hotel. Answer in one or two short "
-        "spoken sentences. If the guest interrupts you, answer what they just said.",
-        "the kiosk persona",
+        "You are the front desk of the Harbour View Hotel. Hotel facts: breakfast is served "
+        "from 7 to 10 a.m. in the Garden Room. Dinner is served from 6 to 10 p.m. in the "
+        "Harbour Grill. Check-out is at 11 a.m. Guests park in the garage under the hotel for "
+        "15 dollars a night. The gym and the pool are on the second floor. Answer the guest in "
+        "one short spoken sentence using these facts.",
+        "the kiosk persona and the facts it may use",
     )
     max_tokens: int = setting(80, "longest reply, tokens", min=8, max=1024)
+    max_sentences: int = setting(2, "longest reply, sentences (a kiosk answers briefly)", min=1, max=20)
     temperature: float = setting(0.3, "sampling temperature", min=0, max=2)
     repeat_penalty: float = setting(1.3, "llama.cpp repetition penalty", min=1, max=2)
     context_tokens: int = setting(2048, "context window, tokens", min=256, max=32768)

@@ -25,7 +25,7 @@ BACKCHANNELS = frozenset(
 )
 """Bare listener feedback, in normalised spelling (lower case, single spaces)."""
 
-FILLERS = frozenset({"uh", "um", "erm", "er", "ah", "hmm", "hm", "the", "unk"})
+FILLERS = frozenset({"a", "uh", "um", "erm", "er", "ah", "oh", "hmm", "hm", "the", "unk"})
 """What recognisers make of breath, clicks and room noise; "the" is the small
 vosk model's classic guess for a noise burst, never a request on its own."""
 

@@ -11,18 +11,22 @@ feed the speaker.
 
 from __future__ import annotations
 
+import collections
 import logging
 import queue
+from collections.abc import Iterator
 
 from appliance.agent.events import EventLog
+from appliance.agent.history import Conversation
 from appliance.agent.llm import LocalLlm
+from appliance.agent.reply import limit_sentences
 from appliance.agent.turns import Kiosk, Voice
 from appliance.audio.device import AudioDevice
 from appliance.audio.loop import DuplexLoop
 from appliance.audio.speaker import Speaker
 from appliance.config import Config
-from appliance.frontend import FrontEnd
-from appliance.messages import SAMPLE_RATE_HZ
+from appliance.frontend import FrameTrace, FrontEnd
+from appliance.messages import SAMPLE_RATE_HZ, AudioFrame
 from appliance.models import require
 from appliance.speech.asr import open_recognizer
 from appliance.speech.tts import Synthesizer
@@ -43,8 +47,12 @@ class Pipeline:
         try:
             self.speaker = Speaker(device, config.audio)
             self._closers.append(self.speaker.close)
+            # Traces carry the VAD probability of each AEC frame; the kiosk's
+            # endpointing uses it (appended in the loop thread, read here).
+            self._traces: collections.deque[FrameTrace] = collections.deque(maxlen=1000)
             self.frontend = FrontEnd(config.aec, config.detector, self.speaker,
-                                     require("silero_vad.onnx", models_dir))
+                                     require("silero_vad.onnx", models_dir),
+                                     observer=self._traces.append)
             self._closers.append(self.frontend.close)
             self.frames = self.frontend.subscribe()
             self.loop = DuplexLoop(device, self.speaker, self.frontend,
@@ -62,17 +70,23 @@ class Pipeline:
         except BaseException:
             self.close()
             raise
-        voice = Voice(clauses=self.llm.stream_clauses, synthesize=self.tts.synthesize_clause,
+        def clauses(conversation: Conversation) -> Iterator[str]:
+            return limit_sentences(self.llm.stream_clauses(conversation), config.llm.max_sentences)
+
+        voice = Voice(clauses=clauses, synthesize=self.tts.synthesize_clause,
                       cancel_llm=self.llm.cancel)
         self.kiosk = Kiosk(config, speaker=self.speaker, confirm=self.frontend.confirm,
                            recognizer=self.recognizer, voice=voice, events=events,
                            wake=self.wake.process if self.wake is not None else None)
         self._closers.append(self.kiosk.close)
 
-    def calibration_samples(self) -> int:
-        """Queue the start-up burst that pre-trains the echo canceller; its length in samples."""
+    def boot(self) -> int:
+        """What the kiosk does at start-up: queue the burst that pre-trains the echo
+        canceller, and decode the system prompt into the LLM's cache. Returns the
+        burst's length in samples."""
         burst = self.frontend.calibration_burst()
         self.speaker.enqueue_audio(burst, SAMPLE_RATE_HZ)
+        self.llm.prime(self.kiosk.conversation)
         return len(burst)
 
     def pump(self, feed: bool = True, timeout: float = 0.0) -> int:
@@ -89,7 +103,7 @@ class Pipeline:
             frame = None
         while frame is not None:
             self._drain_events()
-            self.kiosk.on_frame(frame)
+            self.kiosk.on_frame(frame, self._speech_probability(frame))
             handled += 1
             try:
                 frame = self.frames.get_nowait()
@@ -99,6 +113,16 @@ class Pipeline:
         if feed:
             self.kiosk.tick()
         return handled
+
+    def _speech_probability(self, frame: AudioFrame) -> float:
+        """The highest VAD probability of the AEC frames inside `frame`."""
+        end = frame.t + len(frame.samples) / SAMPLE_RATE_HZ - 1e-6
+        probability = 0.0
+        while self._traces and self._traces[0].t < end:
+            trace = self._traces.popleft()
+            if trace.t >= frame.t - 1e-6:
+                probability = max(probability, trace.vad_probability)
+        return probability
 
     def _drain_events(self) -> None:
         while True:

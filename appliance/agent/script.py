@@ -1,7 +1,9 @@
 """Scripted callers for `appliance sim`: who says what, in which voice, and when.
 
 A script is a TOML file with `[[line]]` tables, played in order. Each line has
-the caller's `text`, an espeak-ng `voice` and exactly one trigger:
+the caller's `text`, a `voice` (an espeak-ng voice name, or "piper" for the
+kiosk's own piper voice, which pocketsphinx transcribes far better than
+espeak-ng's formant synthesis) and exactly one trigger:
 
 - `at_s`: seconds after the simulation starts;
 - `after_agent_word`: when the agent has played the Nth word of the reply it
@@ -17,13 +19,15 @@ from __future__ import annotations
 import subprocess
 import tempfile
 import tomllib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from appliance.audiofile import read_wav
+from appliance.audiofile import read_wav, resample
 from appliance.errors import ApplianceError, ConfigError
+from appliance.messages import SpeechChunk
 from appliance.settings import load_section, setting
 
 DEFAULT_SCRIPT = Path(__file__).with_name("default_script.toml")
@@ -32,7 +36,7 @@ DEFAULT_SCRIPT = Path(__file__).with_name("default_script.toml")
 @dataclass(frozen=True)
 class CallerLine:
     text: str = setting("", "what the caller says")
-    voice: str = setting("en-us", "espeak-ng voice name")
+    voice: str = setting("en-us", 'espeak-ng voice name, or "piper" for the kiosk\'s piper voice')
     speed_wpm: int = setting(160, "espeak-ng speaking rate, words per minute", min=80, max=400)
     gain_db: float = setting(0.0, "caller level at the microphone relative to the agent's echo, dB",
                              min=-30, max=30)
@@ -77,8 +81,11 @@ def load_script(path: Path | None = None) -> Script:
     return Script(path, tuple(lines))
 
 
-def speak(line: CallerLine) -> np.ndarray:
-    """The caller's voice: espeak-ng renders the line at 16 kHz int16."""
+def speak(line: CallerLine, piper: Callable[[str], Iterable[SpeechChunk]]) -> np.ndarray:
+    """The caller's line at 16 kHz int16, from espeak-ng or from `piper` (text → chunks)."""
+    if line.voice == "piper":
+        parts = [resample(chunk.samples, chunk.rate_hz) for chunk in piper(line.text)]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
     with tempfile.TemporaryDirectory() as workdir:
         wav = Path(workdir) / "line.wav"
         command = ["espeak-ng", "-v", line.voice, "-s", str(line.speed_wpm), "-w", str(wav), line.text]

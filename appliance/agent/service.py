@@ -68,8 +68,7 @@ class KioskService:
         """Start the loop, pre-train the canceller, then take turns until asked to stop."""
         kiosk = self.pipeline.kiosk
         self.amplifier.ensure_on()
-        self.pipeline.calibration_samples()
-        self.pipeline.llm.prime(kiosk.conversation)
+        self.pipeline.boot()
         self.pipeline.loop.start()
         self.watchdog.start()
         self.led.show(State.IDLE)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -30,7 +31,7 @@ from appliance.agent.timeline import ConsoleTimeline, caller_line, plot_timeline
 from appliance.audio.room import RoomSettings, SimulatedRoom
 from appliance.audiofile import write_wav
 from appliance.config import Config
-from appliance.messages import SAMPLE_RATE_HZ, State
+from appliance.messages import SAMPLE_RATE_HZ, SpeechChunk, State
 
 SIM_ROOM = RoomSettings(echo_delay_ms=6.0, echo_gain_db=-2.0, rt60_s=0.3, speaker_clip=0.3,
                         noise="pink", noise_dbfs=-55.0, seed=7)
@@ -64,10 +65,13 @@ class CallerScheduler:
     script: Script
     room: SimulatedRoom
     console: TextIO
+    piper: Callable[[str], Iterable[SpeechChunk]]
     spoken: list[SpokenLine] = field(default_factory=list)
     skipped: list[CallerLine] = field(default_factory=list)
     _next: int = 0
     _silent_since: float | None = None
+    _armed_at: float = 0.0      # when the previous line's speech ended, seconds
+    _agent_spoke: bool = False  # the agent has spoken since the current line was armed
 
     @property
     def finished(self) -> bool:
@@ -80,20 +84,23 @@ class CallerScheduler:
     def check(self, t: float, pipeline: Pipeline) -> None:
         """Fire the next line if its trigger holds at room time `t`."""
         kiosk = pipeline.kiosk
-        agent_quiet = kiosk.state in (State.IDLE, State.LISTENING) and not pipeline.speaker.is_speaking
+        agent_quiet = kiosk.quiet and not pipeline.speaker.is_speaking
         self._silent_since = (self._silent_since or t) if agent_quiet else None
+        if kiosk.state is State.SPEAKING:
+            self._agent_spoke = True
         if self.finished or self.caller_speaking:
             return
         line = self.script.lines[self._next]
         if line.at_s is not None:
             due = t >= line.at_s
         elif line.after_agent_word is not None:
-            if agent_quiet and self._silent_since is not None and t - self._silent_since > 1.0:
+            if self._agent_spoke and agent_quiet and t - (self._silent_since or t) > 1.0:
                 self._skip(line, t, "the agent finished before that word")
                 return
             due = kiosk.words_played() >= line.after_agent_word
         else:
-            due = self._silent_since is not None and t - self._silent_since >= line.delay_s
+            quiet_since = max(self._silent_since or t, self._armed_at)
+            due = agent_quiet and t - quiet_since >= line.delay_s
         if due:
             self._speak(line, t)
 
@@ -101,9 +108,10 @@ class CallerScheduler:
         self.skipped.append(line)
         caller_line(t, line.text, f"skipped: {why}", self.console)
         self._next += 1
+        self._agent_spoke = False
 
     def _speak(self, line: CallerLine, t: float) -> None:
-        audio = speak(line)
+        audio = speak(line, self.piper)
         audio = np.clip(audio * 10 ** (line.gain_db / 20.0), -32768, 32767).astype(np.int16)
         at = self.room.samples_elapsed
         first, last = speech_span(audio)
@@ -111,6 +119,8 @@ class CallerScheduler:
         self.spoken.append(SpokenLine(line, at, at + first, at + last))
         caller_line(t, line.text, line.expect, self.console)
         self._next += 1
+        self._armed_at = (at + last) / SAMPLE_RATE_HZ
+        self._agent_spoke = False
 
 
 @dataclass(frozen=True)
@@ -131,7 +141,7 @@ def run_sim(config: Config, script: Script, out_dir: Path, *, realtime: bool = F
     device.open()
     with EventLog(out_dir / "events.jsonl") as events, Pipeline(config, device, events) as pipeline:
         events.subscribe(ConsoleTimeline(console))
-        scheduler = CallerScheduler(script, device, console)
+        scheduler = CallerScheduler(script, device, console, pipeline.tts.synthesize)
         _drive(pipeline, scheduler, device, realtime)
         records = list(events.records)
     device.close()
@@ -157,7 +167,7 @@ def _drive(pipeline: Pipeline, scheduler: CallerScheduler, room: SimulatedRoom,
             time.sleep(max(0.0, t - (time.perf_counter() - wall_start)))
         return t
 
-    calibration_s = pipeline.calibration_samples() / SAMPLE_RATE_HZ
+    calibration_s = pipeline.boot() / SAMPLE_RATE_HZ
     t = 0.0
     while t < calibration_s + 0.5:
         t = step()

@@ -47,6 +47,10 @@ log = logging.getLogger(__name__)
 
 WAKE_FRAME_SAMPLES = 1280
 """openWakeWord's native 80 ms frame."""
+SPEECH_START_MS = 60.0
+"""VAD speech that opens an utterance while listening, milliseconds."""
+YIELD_WAIT_S = 1.5
+"""After a cut by push-to-talk or wake word, how long to wait for words, seconds."""
 
 
 @dataclass(frozen=True)
@@ -83,8 +87,11 @@ class Kiosk:
         self._reply_done = False
         self._resuming = False
         self._first_token_reported = False
-        self._speech_started = False
-        self._candidate = False        # recogniser running on a possible barge-in
+        self._utterance_open = False   # the recogniser is hearing an utterance
+        self._speech_run_ms = 0.0      # VAD speech so far while waiting for an utterance
+        self._silence_ms = 0.0         # VAD silence since the utterance's last speech
+        self._candidate = False        # utterance opened by a barge-in onset, not yet confirmed
+        self._cut_t = 0.0
         self._cut: HeardCut | None = None
         self._listen_until = 0.0
         self._state_listeners: list[Callable[[State], None]] = []
@@ -101,15 +108,15 @@ class Kiosk:
         elif self.state is State.IDLE:
             self._start_listening(t, self._config.llm.follow_up_s)
 
-    def on_frame(self, frame: AudioFrame) -> None:
-        """One cleaned period from the front end."""
+    def on_frame(self, frame: AudioFrame, speech_probability: float) -> None:
+        """One cleaned period from the front end, with its VAD speech probability."""
         self._t = frame.t + len(frame.samples) / SAMPLE_RATE_HZ
         if self.state in (State.IDLE, State.SPEAKING):
             self._listen_for_wake(frame)
-        if self.state is State.SPEAKING and not self._candidate:
+        if self.state in (State.LISTENING, State.YIELDING) or self._candidate:
+            self._hear(frame, speech_probability >= self._config.detector.vad_threshold)
+        else:
             self._preroll.push(frame.samples)
-        elif self.state in (State.LISTENING, State.YIELDING) or self._candidate:
-            self._hear(frame)
 
     def on_detector_event(self, event: Event) -> None:
         """A decision of the barge-in detector (only barge-ins on the agent's speech matter)."""
@@ -120,15 +127,15 @@ class Kiosk:
             self._start_candidate(event.onset_t)
         elif isinstance(event, BargeInRelease):
             self._emit("barge_in_release", onset_t=round(event.onset_t, 3))
-            self._candidate = False
+            self._candidate = self._utterance_open = False
         elif isinstance(event, BargeIn):
             self._barge_in(event)
 
     def tick(self) -> None:
         """Move synthesised speech to the speaker and notice when the agent is done."""
-        if self.state in (State.LISTENING, State.IDLE) and self._t > self._listen_until:
-            if self.state is State.LISTENING and not self._speech_started:
-                self._set_state(State.IDLE)
+        if (self.state is State.LISTENING and not self._utterance_open
+                and self._t > self._listen_until):
+            self._set_state(State.IDLE)
         if self._reply is None:
             return
         if not self._first_token_reported and self._reply.first_clause_at is not None:
@@ -157,38 +164,49 @@ class Kiosk:
             self._start_listening(self._t, self._config.llm.follow_up_s)
 
     def _start_listening(self, t: float, for_s: float) -> None:
-        self._recognizer.reset(t)
-        self._speech_started = False
+        """Wait for the caller to speak; the utterance opens on sustained VAD speech."""
+        self._utterance_open = False
+        self._speech_run_ms = 0.0
         self._listen_until = t + for_s
         self._set_state(State.LISTENING)
 
-    def _start_candidate(self, onset_t: float) -> None:
-        """A possible barge-in: recognise from just before its onset."""
+    def _open_utterance(self, start_t: float) -> None:
+        """Recognise from just before `start_t` (pre-roll), so no syllable is lost."""
         preroll = self._preroll.drain()
-        self._recognizer.reset(onset_t - len(preroll) / SAMPLE_RATE_HZ)
+        self._recognizer.reset(start_t - len(preroll) / SAMPLE_RATE_HZ)
         self._recognizer.accept(preroll)
-        self._speech_started = False
+        self._utterance_open = True
+        self._silence_ms = 0.0
+        self._emit("user_speech_start")
+
+    def _start_candidate(self, onset_t: float) -> None:
+        """A possible barge-in: recognise from before its onset while the detector decides."""
+        self._open_utterance(onset_t)
         self._candidate = True
 
-    def _hear(self, frame: AudioFrame) -> None:
-        partial = self._recognizer.accept(frame.samples)
-        if partial.words and not self._speech_started:
-            self._speech_started = True
-            self._emit("user_speech_start")
-        if self._recognizer.endpoint:
+    def _hear(self, frame: AudioFrame, speech: bool) -> None:
+        """Feed the recogniser; the VAD (on the echo-cancelled signal) ends the utterance."""
+        frame_ms = len(frame.samples) * 1000.0 / SAMPLE_RATE_HZ
+        if not self._utterance_open:
+            self._preroll.push(frame.samples)
+            self._speech_run_ms = self._speech_run_ms + frame_ms if speech else 0.0
+            if self._speech_run_ms >= SPEECH_START_MS:
+                self._open_utterance(self._t - self._speech_run_ms / 1000.0)
+            elif self.state is State.YIELDING and self._t - self._cut_t > YIELD_WAIT_S:
+                self._utterance_done(Transcript(t=self._t, text="", final=True))
+            return
+        self._recognizer.accept(frame.samples)
+        if self._candidate:                    # the detector decides while the agent speaks
+            return
+        self._silence_ms = 0.0 if speech else self._silence_ms + frame_ms
+        too_long = self._recognizer.heard_s >= self._config.asr.max_utterance_s
+        if self._silence_ms >= self._config.asr.endpoint_silence_ms or too_long:
+            self._utterance_open = False
+            self._emit("user_speech_end")
             self._utterance_done(self._recognizer.final())
-        elif self.state is State.YIELDING and not partial.words and self._yield_timed_out():
-            self._utterance_done(self._recognizer.final())
-
-    def _yield_timed_out(self) -> bool:
-        """Noise that never became words: stop waiting for them."""
-        silence_s = self._config.asr.endpoint_silence_ms / 1000.0
-        return self._recognizer.heard_s > silence_s + 1.0
 
     def _utterance_done(self, transcript: Transcript) -> None:
         text = transcript.text.strip()
-        if self._speech_started:
-            self._emit("user_speech_end")
         self._emit("transcript", text=text)
         if self.state is State.YIELDING:
             self._after_interruption(text)
@@ -256,9 +274,10 @@ class Kiosk:
         self._cut = self.conversation.truncate_to_heard(event.played_samples, self._placements)
         self._emit("barge_in_stop", heard_text=self._cut.heard_text, onset_t=round(event.onset_t, 3),
                    source=event.source)
-        if not self._candidate:              # push-to-talk or wake word: listen from now
-            self._recognizer.reset(self._t)
-            self._speech_started = False
+        self._cut_t = self._t
+        if not self._candidate:              # push-to-talk or wake word: wait for speech
+            self._utterance_open = False
+            self._speech_run_ms = 0.0
         self._candidate = False
         self._set_state(State.YIELDING)
 
@@ -284,6 +303,11 @@ class Kiosk:
         """The agent has a reply in progress but nothing to play yet (compute is on the path)."""
         return (self._reply is not None and not self._reply_done and self._pending is None
                 and self._reply.chunks.empty() and not self._speaker.is_speaking)
+
+    @property
+    def quiet(self) -> bool:
+        """Nobody is taking a turn: idle, or listening without an utterance yet."""
+        return self.state is State.IDLE or (self.state is State.LISTENING and not self._utterance_open)
 
     def words_played(self) -> int:
         """Words of the reply in progress whose last sample has been played."""
