@@ -39,9 +39,14 @@ def start_loop(recorder: Recorder, settings: AudioSettings = SETTINGS):
     return device, speaker, DuplexLoop(device, speaker, recorder)
 
 
-def test_duplex_loop_plays_a_tone_and_captures_it(pulse):
+CARD_LIKE_I2S = dataclasses.replace(SETTINGS, card_rate_hz=44100, card_format="S32_LE",
+                                    capture_channels=2, period_ms=20, periods=4)
+
+
+@pytest.mark.parametrize("settings", [SETTINGS, CARD_LIKE_I2S], ids=["s16-48k", "s32-44k1-stereo"])
+def test_duplex_loop_plays_a_tone_and_captures_it(pulse, settings):
     recorder = Recorder()
-    device, speaker, loop = start_loop(recorder)
+    device, speaker, loop = start_loop(recorder, settings)
     with device, loop:
         assert speaker.enqueue_audio(tone(1.0, 440.0), SAMPLE_RATE_HZ) == 0
         recorder.wait_periods(150)
@@ -50,7 +55,8 @@ def test_duplex_loop_plays_a_tone_and_captures_it(pulse):
     peak_hz = np.argmax(spectrum) * SAMPLE_RATE_HZ / captured.size
     assert abs(peak_hz - 440.0) < 5.0
     assert np.abs(captured).max() > 0.8 * TONE_AMPLITUDE
-    assert device.granted["playback_granted"].rate_hz == SETTINGS.card_rate_hz
+    granted = device.granted["playback_granted"]
+    assert (granted.rate_hz, granted.format) == (settings.card_rate_hz, settings.card_format)
     assert not loop.running
 
 
@@ -141,3 +147,11 @@ def test_refused_format_is_one_line_saying_what_the_card_offers(pulse, tmp_path)
     assert len(lines) == 1, result.stderr
     assert "S16_LE" in lines[0] and "FLOAT_LE" in lines[0] and "float_only" in lines[0]
     # The process ended by itself: no thread (duplex loop or other) was left running.
+
+
+def test_pulse_fixture_fails_loudly_when_pulseaudio_is_missing(tmp_path, monkeypatch):
+    from pulse import PrivatePulse, PulseStartError
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no pulseaudio binary on it
+    with pytest.raises(PulseStartError, match="not installed"):
+        PrivatePulse(tmp_path).start()
