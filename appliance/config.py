@@ -54,7 +54,7 @@ class AudioSettings:
 @dataclass(frozen=True)
 class AecSettings:
     frame_ms: int = setting(10, "echo canceller frame, milliseconds", choices=(10, 20))
-    filter_ms: int = setting(128, "echo canceller filter length (tail), milliseconds", min=32, max=500)
+    filter_ms: int = setting(256, "echo canceller filter length (tail), milliseconds", min=32, max=500)
     extra_delay_ms: float = setting(
         0.0, "added to the measured playback-to-capture delay, milliseconds", min=-50, max=200
     )
@@ -95,7 +95,7 @@ class DetectorSettings:
         min=0, max=60,
     )
     confirm_ms: int = setting(
-        120, "speech (onset included) needed before cutting the agent, milliseconds",
+        100, "speech (onset included) needed before cutting the agent, milliseconds",
         min=20, max=2000,
     )
     release_ms: int = setting(

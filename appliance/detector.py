@@ -10,12 +10,21 @@ frame counts as the caller's speech only if all three hold:
    by ERLE and residual suppression) — by `double_talk_margin_db`;
 3. it is above an absolute floor (`min_residual_dbfs`).
 
+A duck is cheap and undone within a breath, a cut is not; and Silero takes
+100 ms or more to commit on some word onsets ("rear", "stop"). So the onset
+also accepts a *loud* frame — `onset_extra_margin_db` further above the
+echo bound — on weaker VAD evidence (`onset_vad_threshold`); such frames
+count towards the cut as well.
+
 States, following ARCHITECTURE.md: `quiet` → (speech for `onset_ms`, agent
 speaking) duck → `ducked` → (speech adding up to `confirm_ms`) cut → `cut`;
 `ducked` → (no speech for `release_ms`) restore → `quiet`; `cut` → (caller
 silent for `release_ms`) `quiet`, re-armed. Push-to-talk or the wake word cut
 at once. Speaker commands are immediate; events go to a callback that must
-not block (the front end hands them to a bounded queue).
+not block (the front end hands them to a bounded queue). The `BargeIn` event
+of a cut is sent one frame later, once the speaker has applied the cut, so
+that its `played_samples` no longer counts audio the cut took back from the
+card.
 """
 
 from __future__ import annotations
@@ -48,10 +57,22 @@ class FrameEvidence:
 
 def is_caller_speech(evidence: FrameEvidence, settings: DetectorSettings) -> bool:
     """The double-talk decision: speech-like, louder than any possible echo leak, not too quiet."""
+    return _decide(evidence, settings, settings.vad_threshold, settings.double_talk_margin_db)
+
+
+def is_caller_onset(evidence: FrameEvidence, settings: DetectorSettings) -> bool:
+    """The onset decision: the full one, or a much louder frame on weaker VAD evidence."""
+    return is_caller_speech(evidence, settings) or _decide(
+        evidence, settings, settings.onset_vad_threshold,
+        settings.double_talk_margin_db + settings.onset_extra_margin_db)
+
+
+def _decide(evidence: FrameEvidence, settings: DetectorSettings, vad_threshold: float,
+            margin_db: float) -> bool:
     level_db = db(evidence.cleaned_power)
     return (
-        evidence.vad_probability >= settings.vad_threshold
-        and level_db >= db(evidence.predicted_leak_power) + settings.double_talk_margin_db
+        evidence.vad_probability >= vad_threshold
+        and level_db >= db(evidence.predicted_leak_power) + margin_db
         and level_db >= settings.min_residual_dbfs
     )
 
@@ -71,21 +92,24 @@ class BargeInDetector:
         self._speech_ms = 0.0    # speech since the onset
         self._silence_ms = 0.0   # consecutive non-speech since the last speech
         self.onset_t: float | None = None
+        self._unreported_cut: tuple[float, float, str] | None = None  # (t, onset_t, source)
 
     def step(self, evidence: FrameEvidence) -> bool:
         """Advance by one frame; returns the frame's double-talk decision."""
+        self.report_cut()
         speech = is_caller_speech(evidence, self.settings)
-        self._silence_ms = 0.0 if speech else self._silence_ms + self._frame_ms
+        onset = speech or is_caller_onset(evidence, self.settings)
+        self._silence_ms = 0.0 if onset else self._silence_ms + self._frame_ms
         if self.state is DetectorState.QUIET:
-            self._quiet(evidence, speech)
+            self._quiet(evidence, onset)
         elif self.state is DetectorState.DUCKED:
-            self._ducked(evidence, speech)
+            self._ducked(evidence, onset)
         elif self._silence_ms >= self.settings.release_ms:
             self._rearm()
-        return speech
+        return onset
 
-    def _quiet(self, evidence: FrameEvidence, speech: bool) -> None:
-        if not (speech and evidence.agent_speaking):
+    def _quiet(self, evidence: FrameEvidence, onset: bool) -> None:
+        if not (onset and evidence.agent_speaking):
             self._run_ms = 0.0
             return
         if self._run_ms == 0.0:
@@ -119,8 +143,15 @@ class BargeInDetector:
         self.state = DetectorState.CUT
         self.onset_t = onset
         self._speaker.cut(None)
-        self._emit(BargeIn(t=t, onset_t=onset, played_samples=self._speaker.played_samples,
-                           source=source))
+        self._unreported_cut = (t, onset, source)
+
+    def report_cut(self) -> None:
+        """Send the pending `BargeIn`, now that the speaker has applied the cut."""
+        if self._unreported_cut is not None:
+            t, onset, source = self._unreported_cut
+            self._unreported_cut = None
+            self._emit(BargeIn(t=t, onset_t=onset, played_samples=self._speaker.played_samples,
+                               source=source))
 
     def _rearm(self) -> None:
         self.state = DetectorState.QUIET

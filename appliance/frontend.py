@@ -111,7 +111,7 @@ class FrontEnd:
         self.detector = BargeInDetector(detector, speaker, self._on_event, aec.frame_ms)
         frame_s = aec.frame_ms / 1000.0
         self.tracker = EchoLeakTracker(aec.erle_time_constant_s, frame_s, detector.initial_leak_db,
-                                       detector.leak_deviations)
+                                       detector.leak_deviations, detector.leak_min_spread_db)
         self._bands = BandSplitter(self.canceller.frame_samples)
         # The far-end envelope falls no faster than a reverberant echo does.
         self._envelope_decay = 10 ** (-detector.echo_decay_db_per_s * frame_s / 10.0)

@@ -121,8 +121,11 @@ def test_external_confirmation_cuts_at_once(source):
     detector, speaker, events = _fake_detector()
     detector.confirm(1.5, source)
     detector.confirm(1.6, source)  # already cut: nothing more
-    assert speaker.commands == ["cut"]
+    assert speaker.commands == ["cut"] and events == []  # reported once the cut took effect
+    speaker.played_samples = 999  # the cut took back what the card held
+    detector.step(_evidence(1.51, 0.1, -70.0, 30.0))
     assert len(events) == 1 and events[0].source == source and events[0].onset_t == 1.5
+    assert events[0].played_samples == 999 and events[0].t == 1.5
 
 
 def test_external_confirmation_during_a_duck_keeps_the_onset_time():
@@ -130,5 +133,6 @@ def test_external_confirmation_during_a_duck_keeps_the_onset_time():
     for index in range(5):
         detector.step(_evidence(index * 0.01, 0.9, -20.0, 30.0))
     detector.confirm(0.2, "push_to_talk")
+    detector.report_cut()
     assert speaker.commands == ["duck", "cut"]
     assert events[-1].onset_t == 0.0 and events[-1].t == 0.2

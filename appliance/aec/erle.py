@@ -11,6 +11,9 @@ Updated only on far-end-only frames (the agent speaks, nobody else does):
   few bands. Per band the per-frame ratio swings by several dB, so the
   tracker keeps its smoothed mean and mean absolute deviation (in dB) and
   predicts mean + `deviations` x MAD: an upper bound the echo rarely exceeds.
+  The MAD is floored (`min_spread_db`): the calibration burst is stationary
+  noise whose leak hardly varies, and speech right after it must not find the
+  bound too tight.
   The detector compares the cleaned power with the sum over bands of
   far-end power x that bound.
 """
@@ -61,12 +64,14 @@ class EchoLeakTracker:
     """Smoothed far-end-only statistics and the echo leak bound derived from them."""
 
     def __init__(self, time_constant_s: float, frame_s: float, initial_leak_db: float = 0.0,
-                 deviations: float = 2.0, bands: int = len(BAND_EDGES_HZ) - 1) -> None:
+                 deviations: float = 2.0, min_spread_db: float = 0.0,
+                 bands: int = len(BAND_EDGES_HZ) - 1) -> None:
         self._alpha = math.exp(-frame_s / time_constant_s)
         self._mic = self._residual = self._far = 0.0
         self._leak_mean_db = np.full(bands, float(initial_leak_db))
         self._leak_spread_db = np.zeros(bands)
         self._deviations = deviations
+        self._min_spread_db = min_spread_db
         self.updates = 0
 
     def update(self, far_bands: np.ndarray, cleaned_bands: np.ndarray, mic_power: float,
@@ -95,7 +100,8 @@ class EchoLeakTracker:
     @property
     def leak_bound_db(self) -> np.ndarray:
         """Per band: upper bound of cleaned power per unit of far-end power, decibels."""
-        return self._leak_mean_db + self._deviations * self._leak_spread_db
+        spread = np.maximum(self._leak_spread_db, self._min_spread_db)
+        return self._leak_mean_db + self._deviations * spread
 
     def predicted_leak(self, far_bands: np.ndarray) -> float:
         """Power of the echo that may be left in the cleaned signal, given recent far-end band powers."""

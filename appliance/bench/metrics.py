@@ -111,26 +111,29 @@ def words_heard_before(word_ends: list[int], sample: int | None) -> int:
 
 def words_lost(planned: np.ndarray, actual: np.ndarray, silence_sample: int,
                word_starts: list[int], word_ends: list[int]) -> int | None:
-    """Words never heard whole after a silence and a resume; None when the agent did not resume.
+    """Words never heard whole after a silence; None when the agent did not go on to finish.
 
-    A resume loses nothing when it restarts at or before the first unfinished
-    word and then plays the rest of the plan to its end.
+    After the silence the agent either went on in place (a ducked passage was
+    merely quiet), or resumed at some earlier point of the plan. It loses
+    nothing when it restarts at or before the first unfinished word and then
+    plays the rest of the plan to its end; if it never reaches the end (it
+    was cut for good, perhaps later), it did not resume at all.
     """
     resumed = resume_position(planned, actual, silence_sample)
     if resumed is None:
         return None
     actual_at, planned_at = resumed
-    unfinished = [i for i, end in enumerate(word_ends) if end > silence_sample]
-    skipped = sum(word_starts[i] < planned_at - FRAME for i in unfinished)
-    remaining = len(planned) - planned_at
-    loud = np.flatnonzero(frame_peak_db(actual) >= SILENCE_DBFS)
-    last_loud = (int(loud[-1]) + 1) * FRAME if len(loud) else 0
     planned_loud = np.flatnonzero(frame_peak_db(planned) >= SILENCE_DBFS)
     planned_end = (int(planned_loud[-1]) + 1) * FRAME if len(planned_loud) else len(planned)
+    loud = np.flatnonzero(frame_peak_db(actual) >= SILENCE_DBFS)
+    last_loud = (int(loud[-1]) + 1) * FRAME if len(loud) else 0
     tolerance = int(RESUME_TOLERANCE_MS * SAMPLE_RATE_HZ / 1000)
-    if last_loud < actual_at + (planned_end - planned_at) - tolerance and remaining > 0:
-        skipped = max(skipped, sum(end > planned_at + (last_loud - actual_at) for end in word_ends))
-    return skipped
+    if last_loud < actual_at + (planned_end - planned_at) - tolerance:
+        return None
+    if abs(actual_at - planned_at) <= FRAME:
+        return 0
+    unfinished = [i for i, end in enumerate(word_ends) if end > silence_sample]
+    return sum(word_starts[i] < planned_at - FRAME for i in unfinished)
 
 
 def erle_db(mic: np.ndarray, residual: np.ndarray, planned: np.ndarray, actual: np.ndarray,

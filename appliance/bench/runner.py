@@ -17,6 +17,7 @@ cut) was decided is added to that latency.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -36,6 +37,7 @@ from appliance.messages import SAMPLE_RATE_HZ, BargeIn, BargeInDuck
 TAIL_S = 0.6            # keep running after the agent's last sample, seconds
 SETTLE_S = 0.3          # silence between the calibration burst and the agent
 MAX_WAIT_S = 8.0        # longest wait for the caller to fall silent after a cut
+EVENT_KINDS = {BargeInDuck: "duck", BargeIn: "cut"}
 
 
 @dataclass
@@ -67,13 +69,15 @@ class ScenarioRun:
     """One scenario from boot to the end of the agent's utterance."""
 
     def __init__(self, scenario: Scenario, config: Config, cache: UtteranceCache,
-                 vad_model) -> None:
+                 vad_model: Path) -> None:
         self.scenario = scenario
-        self.config = config
         self.utterance = cache.get(scenario.agent_text)
         self.frames: list[FrameTrace] = []
-        self.speaker = Speaker(config.audio)
-        self.room = SimulatedRoom(scenario.room, config.audio)
+        audio = config.audio
+        self.room = SimulatedRoom(scenario.room, audio.period_ms, audio.periods,
+                                  base_dir=scenario.path.parent)
+        self.room.open()
+        self.speaker = Speaker(self.room, audio)
         self.frontend = FrontEnd(config.aec, config.detector, self.speaker, vad_model,
                                  observer=self.frames.append)
         self.loop = DuplexLoop(self.room, self.speaker, self.frontend)
@@ -81,42 +85,56 @@ class ScenarioRun:
         self.decision_wall_ms: dict[str, float] = {}
         self.events: list[tuple[float, str]] = []
         self.cut_played: int | None = None
+        self.duck_played: int | None = None  # speaker.played_samples at the last duck
+        self.agent_played_at = 0  # speaker.played_samples of the utterance's first sample
+        self._cut_period_wall_ms = 0.0
 
     def close(self) -> None:
         self.loop.close()
+        self.speaker.close()
         self.frontend.close()
         self.room.close()
 
     def _step(self, periods: int = 1) -> None:
         for _ in range(periods):
-            self.loop.step(1)
+            self.loop.step()
+            period_wall_ms = self.frontend.clock.period_wall_s * 1000.0
             while not self.frontend.events.empty():
                 event = self.frontend.events.get_nowait()
-                kind = {BargeInDuck: "duck", BargeIn: "cut"}.get(type(event), "restore")
+                kind = EVENT_KINDS.get(type(event), "restore")
                 self.events.append((event.t, kind))
-                self.decision_wall_ms.setdefault(kind, self.frontend.clock.period_wall_s * 1000)
-                if isinstance(event, BargeIn) and self.cut_played is None:
-                    self.cut_played = event.played_samples
+                if isinstance(event, BargeIn):
+                    # Reported one period after the decision: that period's compute counts.
+                    self.decision_wall_ms.setdefault("cut", self._cut_period_wall_ms)
+                    self.cut_played = event.played_samples if self.cut_played is None else (
+                        self.cut_played)
+                else:
+                    self.decision_wall_ms.setdefault(kind, period_wall_ms)
+                if isinstance(event, BargeInDuck) and self.cut_played is None:
+                    self.duck_played = self.speaker.played_samples
+            self._cut_period_wall_ms = period_wall_ms
 
     def _periods(self, seconds: float) -> int:
         return int(np.ceil(seconds * SAMPLE_RATE_HZ / self.period))
 
+    def _enqueue(self, samples: np.ndarray) -> int:
+        """Queue agent audio on an idle speaker; returns the room sample where it starts to play."""
+        at_sample = self.room.samples_elapsed + self.room.output_delay_samples
+        self.speaker.enqueue_audio(samples, SAMPLE_RATE_HZ)
+        return at_sample
+
     def boot(self) -> None:
         """What the kiosk does at start-up: play the calibration burst to pre-train the AEC."""
         burst = self.frontend.calibration_burst()
-        self.speaker.enqueue(burst, SAMPLE_RATE_HZ)
+        self._enqueue(burst)
         self._step(self._periods(len(burst) / SAMPLE_RATE_HZ + SETTLE_S))
 
     def speak(self) -> int:
-        """Start the agent; returns the sample (room timeline) where its first sample plays."""
-        self.played_before = self.speaker.played_samples
-        start = len(self.room.recordings.actual)
-        self.speaker.enqueue(self.utterance.samples, SAMPLE_RATE_HZ)
-        while True:  # the queue and the device buffer delay the first sample
-            self._step()
-            loud = np.flatnonzero(self.room.recordings.actual[start:])
-            if len(loud):
-                return start + int(loud[0])
+        """Start the agent's utterance; returns the room sample of its first sample."""
+        self.agent_played_at = self.speaker.played_samples
+        agent_start = self._enqueue(self.utterance.samples)
+        self.room.plan(self.utterance.samples, agent_start)
+        return agent_start
 
     def place_caller(self, agent_start: int) -> int | None:
         """Put the caller in the room so its first speech frame lands at caller_at_s."""
@@ -129,14 +147,15 @@ class ScenarioRun:
 
     def converse(self, agent_start: int) -> None:
         """Run until the agent is done; after a cut, apply the conversation's resume policy."""
-        end = agent_start + len(self.utterance.samples)
-        while len(self.room.recordings.actual) < end + TAIL_S * SAMPLE_RATE_HZ:
+        end = agent_start + len(self.utterance.samples) + TAIL_S * SAMPLE_RATE_HZ
+        while self.room.samples_elapsed < end:
             self._step()
             if self.cut_played is not None:
                 self._after_cut()
                 return
 
     def _after_cut(self) -> None:
+        """Wait for the caller to finish, then resume from the cut word or stay stopped."""
         waited = 0
         while (self.frontend.detector.state is DetectorState.CUT
                and waited < self._periods(MAX_WAIT_S)):
@@ -145,14 +164,16 @@ class ScenarioRun:
         if not resumes_after_cut(self.scenario.caller_text):
             self._step(self._periods(TAIL_S * 2))
             return
-        heard = self.cut_played - self.played_before
+        # Resume from the word that was playing when the agent ducked: a word that
+        # ended under the duck was heard quietly at best, so it is said again.
+        heard = min(self.cut_played, self.duck_played or self.cut_played) - self.agent_played_at
         remainder = self.utterance.samples[self.utterance.resume_sample(heard):]
-        self.speaker.restore(0.0)
-        self.speaker.enqueue(remainder, SAMPLE_RATE_HZ)
+        self._enqueue(remainder)
         self._step(self._periods(len(remainder) / SAMPLE_RATE_HZ + TAIL_S))
 
 
-def run_scenario(scenario: Scenario, config: Config, cache: UtteranceCache, vad_model) -> RunOutput:
+def run_scenario(scenario: Scenario, config: Config, cache: UtteranceCache,
+                 vad_model: Path) -> RunOutput:
     run = ScenarioRun(scenario, config, cache, vad_model)
     try:
         run.boot()
@@ -165,35 +186,36 @@ def run_scenario(scenario: Scenario, config: Config, cache: UtteranceCache, vad_
 
 
 def _measure(run: ScenarioRun, agent_start: int, onset: int | None) -> RunOutput:
-    recordings = run.room.recordings
-    actual = _float(recordings.actual[agent_start:])
-    planned = np.zeros_like(actual)
-    speech = _float(run.utterance.samples)[: len(actual)]
-    planned[: len(speech)] = speech
-    mic = _float(recordings.mic[agent_start:])
-    residual = _float(np.concatenate([f.residual for f in run.frames]))[agent_start:]
-    cleaned = _float(np.concatenate([f.cleaned for f in run.frames]))[agent_start:]
+    room = run.room
+    length = room.samples_elapsed - agent_start
+    actual = _float(room.actual[agent_start:])
+    planned = _float(room.planned[agent_start:agent_start + length])
+    mic = _float(room.mic[agent_start:])
+    residual = _float(np.concatenate([f.residual for f in run.frames])[agent_start:])
+    cleaned = _float(np.concatenate([f.cleaned for f in run.frames])[agent_start:])
     kind = run.scenario.kind
     onset_rel = None if onset is None else onset - agent_start
     timing = metrics.onset_timing(planned, actual, onset_rel or 0,
                                   run.decision_wall_ms.get("duck", 0.0),
                                   run.decision_wall_ms.get("cut", 0.0))
-    lost = (None if timing.silence_sample is None else metrics.words_lost(
-        planned, actual, timing.silence_sample, list(run.utterance.word_starts),
-        list(run.utterance.word_ends)))
-    ducked = timing.duck_ms is not None
-    outcome = metrics.outcome(kind, timing, lost, ducked)
-    recorded = (run.utterance.words_heard(run.cut_played - run.played_before)
-                if run.cut_played is not None else len(run.utterance.word_ends))
-    truth = metrics.words_heard_before(list(run.utterance.word_ends), timing.silence_sample)
-    audio_s = len(recordings.mic) / SAMPLE_RATE_HZ
+    word_starts, word_ends = list(run.utterance.word_starts), list(run.utterance.word_ends)
+    lost = (None if timing.silence_sample is None else
+            metrics.words_lost(planned, actual, timing.silence_sample, word_starts, word_ends))
+    outcome = metrics.outcome(kind, timing, lost, timing.duck_ms is not None)
+    stopped = outcome in ("stopped", "false_stop", "missed") and timing.silence_sample is not None
+    # A resumed utterance reached the speaker whole, and the conversation records it whole.
+    recorded = (run.utterance.words_heard(run.cut_played - run.agent_played_at)
+                if run.cut_played is not None and stopped else len(word_ends))
+    truth = metrics.words_heard_before(word_ends, timing.silence_sample if stopped else None)
     result = ScenarioResult(
         name=run.scenario.name, kind=kind, outcome=outcome,
-        onset_to_duck_ms=timing.duck_ms if kind != "echo-only" else None,
-        onset_to_silence_ms=timing.silence_ms if kind != "echo-only" else None,
-        heard_words_truth=truth, heard_words_recorded=recorded,
+        onset_to_duck_ms=None if onset is None else timing.duck_ms,
+        onset_to_silence_ms=None if onset is None else timing.silence_ms,
+        heard_words_truth=truth,
+        heard_words_recorded=recorded,
         erle_db=metrics.erle_db(mic, residual, planned, actual, onset_rel),
-        agent_speech_s=run.utterance.seconds, audio_s=audio_s,
+        agent_speech_s=run.utterance.seconds,
+        audio_s=room.samples_elapsed / SAMPLE_RATE_HZ,
         frontend_cpu_s=run.frontend.clock.cpu_s,
     )
     traces = Traces(planned=planned, actual=actual, mic=mic, residual=residual, cleaned=cleaned,

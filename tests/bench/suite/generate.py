@@ -38,7 +38,8 @@ SPEECH = {  # file: (espeak-ng voice, words)
     "okay": ("en-us", "okay"),
     "uh_huh": ("en-gb-x-rp+f4", "uh-huh"),
 }
-RECORDINGS = ("Front_Center", "Front_Left", "Rear_Right", "Side_Left")
+RECORDINGS = {"Front_Center": "front center", "Front_Left": "front left",
+              "Rear_Right": "rear right", "Side_Left": "side left"}  # file: words spoken
 
 AGENT = {
     "room": "Your room is on the fourth floor, next to the elevators.",
@@ -170,7 +171,7 @@ def write_scenarios() -> None:
         lines = [f'name = "{name}"', f'kind = "{kind}"', f'agent_text = "{AGENT[agent]}"']
         if caller is not None:
             lines.append(f'caller_audio = "audio/{caller}.wav"')
-            text = SPEECH.get(caller, (None, None))[1]
+            text = SPEECH[caller][1] if caller in SPEECH else RECORDINGS.get(caller)
             if text:
                 lines.append(f'caller_text = "{text}"')
             lines.append(f"caller_at_s = {at_s}")
