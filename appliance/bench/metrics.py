@@ -24,8 +24,9 @@ RESUME_TOLERANCE_MS = 200.0
 
 
 def _frames(signal: np.ndarray) -> np.ndarray:
+    """10 ms frames as float64 (int16 squared would wrap around)."""
     count = len(signal) // FRAME
-    return signal[: count * FRAME].reshape(count, FRAME)
+    return signal[: count * FRAME].astype(np.float64).reshape(count, FRAME)
 
 
 def frame_rms_db(signal: np.ndarray) -> np.ndarray:

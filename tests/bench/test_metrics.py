@@ -19,6 +19,8 @@ def _tone(seconds: float, level: float = 0.3) -> np.ndarray:
 def test_first_speech_sample_is_the_first_frame_within_30_db_of_the_loudest():
     caller = np.concatenate([np.zeros(800), _tone(0.1, 0.001), _tone(0.2, 0.5)])
     assert metrics.first_speech_sample(caller) == 800 + 1600
+    as_int16 = np.round(caller * 32767).astype(np.int16)  # as read_wav returns it
+    assert metrics.first_speech_sample(as_int16) == 800 + 1600
 
 
 def test_duck_and_silence_latencies_from_signals():
