@@ -15,7 +15,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # recordings are test speech), systemd (systemd-analyze checks the unit).
 APT_PACKAGES := build-essential cmake pkg-config swig python3-venv python3-dev \
 	libasound2-dev libspeexdsp-dev libsystemd-dev libsndfile1 \
-	espeak-ng sox pulseaudio libasound2-plugins alsa-utils systemd
+	espeak-ng sox pulseaudio pulseaudio-utils libasound2-plugins alsa-utils systemd
 
 .PHONY: demo test setup lint bench clean-setup
 

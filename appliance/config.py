@@ -63,6 +63,10 @@ class AecSettings:
     echo_suppress_active_db: int = setting(
         -15, "residual echo suppression while the caller talks, decibels", min=-90, max=0
     )
+    noise_suppress_db: int = setting(
+        0, "noise suppression by the same preprocessor, decibels; 0 leaves noise untouched",
+        min=-60, max=0,
+    )
     pretrain_s: float = setting(
         4.0, "length of the start-up calibration burst that trains the filter, seconds", min=0, max=30
     )
@@ -176,6 +180,7 @@ class LlmSettings:
     max_tokens: int = setting(80, "longest reply, tokens", min=8, max=1024)
     max_sentences: int = setting(2, "longest reply, sentences (a kiosk answers briefly)", min=1, max=20)
     temperature: float = setting(0.3, "sampling temperature", min=0, max=2)
+    seed: int = setting(1, "sampling seed, so a replayed conversation samples the same way", min=0)
     repeat_penalty: float = setting(1.3, "llama.cpp repetition penalty", min=1, max=2)
     context_tokens: int = setting(2048, "context window, tokens", min=256, max=32768)
     threads: int = setting(2, "CPU threads for generation", min=1, max=16)

@@ -157,6 +157,7 @@ class LocalLlm:
         try:
             self._llama = llama_cpp.Llama(
                 model_path=str(path), n_ctx=settings.context_tokens, n_threads=settings.threads,
+                seed=settings.seed,
                 n_threads_batch=settings.threads, verbose=False,
             )
         except (ValueError, RuntimeError) as error:

@@ -43,6 +43,7 @@ class Pipeline:
         self.config = config
         self.device = device
         self.events = events
+        self._ready = False
         self._closers: list = []
         try:
             self.speaker = Speaker(device, config.audio)
@@ -110,9 +111,17 @@ class Pipeline:
             except queue.Empty:
                 frame = None
         self._drain_events()
+        if not self._ready and handled and not self.frontend.calibrating:
+            self._ready = True          # the canceller is trained: barge-in works from here
+            self.events.emit(self.frontend_time, "ready")
         if feed:
             self.kiosk.tick()
         return handled
+
+    @property
+    def frontend_time(self) -> float:
+        """Pipeline time of the last period the loop completed, seconds."""
+        return self.loop.periods_done * self.device.period_samples / SAMPLE_RATE_HZ
 
     def _speech_probability(self, frame: AudioFrame) -> float:
         """The highest VAD probability of the AEC frames inside `frame`."""

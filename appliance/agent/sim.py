@@ -25,6 +25,7 @@ from typing import TextIO
 import numpy as np
 
 from appliance.agent.events import EventLog
+from appliance.agent.history import Message
 from appliance.agent.pipeline import Pipeline
 from appliance.agent.script import CallerLine, Script, speak
 from appliance.agent.timeline import ConsoleTimeline, caller_line, plot_timeline
@@ -130,6 +131,7 @@ class SimResult:
     replan_latencies_ms: list[float]
     answer_latencies_ms: list[float]
     skipped_lines: int
+    history: tuple[Message, ...]
 
 
 def run_sim(config: Config, script: Script, out_dir: Path, *, realtime: bool = False,
@@ -144,13 +146,15 @@ def run_sim(config: Config, script: Script, out_dir: Path, *, realtime: bool = F
         scheduler = CallerScheduler(script, device, console, pipeline.tts.synthesize)
         _drive(pipeline, scheduler, device, realtime)
         records = list(events.records)
+        history = pipeline.kiosk.conversation.messages
     device.close()
     speaker, mic = device.actual, device.mic
     write_wav(out_dir / "conversation.wav", np.stack([speaker, mic], axis=1))
     starts = [(s.start_sample / SAMPLE_RATE_HZ, s.line.text) for s in scheduler.spoken]
     plot_timeline(out_dir / "timeline.png", speaker, mic, records, starts)
     return SimResult(out_dir, records, _latencies(records, scheduler, speaker, replans=True),
-                     _latencies(records, scheduler, speaker, replans=False), len(scheduler.skipped))
+                     _latencies(records, scheduler, speaker, replans=False), len(scheduler.skipped),
+                     history)
 
 
 def _drive(pipeline: Pipeline, scheduler: CallerScheduler, room: SimulatedRoom,

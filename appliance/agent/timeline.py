@@ -15,6 +15,7 @@ import numpy as np
 from appliance.messages import SAMPLE_RATE_HZ
 
 _LABELS = {
+    "ready": ("kiosk", lambda r: "echo canceller trained; listening for the wake word"),
     "wake": ("wake", lambda r: "wake word heard"),
     "user_speech_start": ("caller", lambda r: "starts speaking"),
     "user_speech_end": ("caller", lambda r: "stops speaking"),

@@ -273,7 +273,7 @@ class Kiosk:
         self._reply, self._pending = None, None
         self._cut = self.conversation.truncate_to_heard(event.played_samples, self._placements)
         self._emit("barge_in_stop", heard_text=self._cut.heard_text, onset_t=round(event.onset_t, 3),
-                   source=event.source)
+                   source=event.source, reply_text=" ".join(self._reply_text))
         self._cut_t = self._t
         if not self._candidate:              # push-to-talk or wake word: wait for speech
             self._utterance_open = False

@@ -246,7 +246,16 @@ class AlsaDevice(AudioDevice):
                          "playback_granted": self._playback.granted}
 
     def _start(self) -> None:
-        """First capture read (starts the stream), then pre-fill the playback buffer."""
+        """Reopen capture, first read (starts the stream), then pre-fill the playback buffer.
+
+        A sound server (PulseAudio's `pulse` plugin) records from the moment
+        the PCM is opened and keeps what the client has not read yet on the
+        server, out of avail()'s sight. The kiosk opens the card before it
+        loads its models, so that backlog (seconds) would delay every captured
+        period for good; a capture stream that starts with the loop has none.
+        """
+        self._capture.close()
+        self._capture = _Pcm(self.settings, "capture")
         self._read_capture_period()
         self._write(self._playback.silence(self._playback.granted.periods - 1))
         self._started = True

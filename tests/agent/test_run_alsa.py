@@ -1,0 +1,128 @@
+"""`appliance run` through real ALSA on the private PulseAudio loop, with a caller
+injected by a second process (paplay into the same null sink the kiosk plays to,
+whose monitor is the kiosk's microphone)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from appliance.audiofile import resample, write_wav
+from appliance.config import Config
+from appliance.messages import SAMPLE_RATE_HZ
+from appliance.speech.tts import Synthesizer
+
+pytestmark = pytest.mark.alsa
+
+EVENT_TIMEOUT_S = 60.0
+
+CONFIG = """
+[audio]
+capture_device = "pulse"
+playback_device = "pulse"
+realtime_priority = 0
+cut_rewinds_card = false
+
+[aec]
+extra_delay_ms = 37.0
+"""
+
+
+class EventTail:
+    """Reads the kiosk's JSON-lines event log as it grows."""
+
+    def __init__(self, path: Path, process: subprocess.Popen) -> None:
+        self.path, self.process = path, process
+        self.records: list[dict] = []
+        self._offset = 0
+
+    def _read(self) -> None:
+        if not self.path.exists():
+            return
+        with self.path.open() as handle:
+            handle.seek(self._offset)
+            for line in handle:
+                if line.endswith("\n"):
+                    self.records.append(json.loads(line))
+                    self._offset += len(line.encode())
+
+    def wait_for(self, event: str, after: int = 0) -> int:
+        """Index of the first `event` at or after record `after`; fails on timeout or exit."""
+        deadline = time.monotonic() + EVENT_TIMEOUT_S
+        while time.monotonic() < deadline:
+            self._read()
+            for index in range(after, len(self.records)):
+                if self.records[index]["event"] == event:
+                    return index
+            try:  # wait on the process itself between reads: an early exit is seen at once
+                self.process.wait(timeout=0.05)
+            except subprocess.TimeoutExpired:
+                continue
+            pytest.fail(f"appliance run exited with {self.process.returncode} before {event!r}")
+        pytest.fail(f"no {event!r} event within {EVENT_TIMEOUT_S:.0f} s; saw "
+                    f"{[r['event'] for r in self.records]}")
+
+
+@pytest.fixture(scope="module")
+def caller_lines(tmp_path_factory) -> dict[str, Path]:
+    """The caller's lines as WAV files: the wake word from espeak-ng, the rest from piper."""
+    folder = tmp_path_factory.mktemp("caller")
+    lines = {}
+    wake = folder / "wake.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(wake), "Hey Jarvis"], check=True)
+    lines["wake"] = wake
+    with Synthesizer(Config().tts, Config().models_dir()) as tts:
+        for name, text in (("question", "Can you tell me about breakfast?"),
+                           ("interruption", "No, stop. When is dinner served?")):
+            audio = np.concatenate([resample(c.samples, c.rate_hz) for c in tts.synthesize(text)])
+            padded = np.concatenate([audio, np.zeros(SAMPLE_RATE_HZ // 2, dtype=np.int16)])
+            write_wav(folder / f"{name}.wav", padded, SAMPLE_RATE_HZ)
+            lines[name] = folder / f"{name}.wav"
+    return lines
+
+
+def test_run_answers_a_caller_and_yields_to_an_interruption(pulse, caller_lines, tmp_path):
+    config = tmp_path / "appliance.toml"
+    config.write_text(CONFIG)
+    events = tmp_path / "events.jsonl"
+    env = {**os.environ, **pulse.client_env()}
+    kiosk = subprocess.Popen(
+        [sys.executable, "-m", "appliance", "--config", str(config), "run", "--events", str(events)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    tail = EventTail(events, kiosk)
+
+    def say(name: str) -> None:
+        subprocess.run(["paplay", "--device", "kiosk", str(caller_lines[name])], env=env, check=True)
+
+    try:
+        ready = tail.wait_for("ready")
+        say("wake")
+        woke = tail.wait_for("wake", ready)
+        say("question")
+        asked = tail.wait_for("transcript", woke)
+        answering = tail.wait_for("agent_speech_start", asked)
+        say("interruption")
+        stopped = tail.wait_for("barge_in_stop", answering)
+        replanned = tail.wait_for("replan", stopped)
+        tail.wait_for("agent_speech_start", replanned)
+    finally:
+        kiosk.send_signal(signal.SIGTERM)
+        try:
+            stderr = kiosk.communicate(timeout=20)[1]
+        except subprocess.TimeoutExpired:
+            kiosk.kill()
+            stderr = kiosk.communicate()[1]
+    assert kiosk.returncode == 0, stderr[-2000:]
+    assert "Traceback" not in stderr
+    assert tail.records[asked]["text"], "the question was heard as nothing"
+    cut = tail.records[stopped]
+    assert cut["reply_text"].startswith(cut["heard_text"])
+    assert cut["onset_t"] <= cut["t"]
