@@ -35,11 +35,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from appliance.agent.clauses import split_clauses
 from appliance.agent.history import Conversation
 from appliance.config import LlmSettings
 from appliance.errors import MissingDependencyError, ModelError
 from appliance.models import require
+from appliance.speech.clauses import stream_clauses
 
 log = logging.getLogger(__name__)
 
@@ -278,7 +278,7 @@ class LocalLlm:
     @staticmethod
     def _clauses(pieces: Iterator[str]) -> Iterator[str]:
         try:
-            yield from split_clauses(pieces)
+            yield from stream_clauses(pieces)
         finally:
             pieces.close()  # type: ignore[attr-defined]  # a generator: cancels the reply
 

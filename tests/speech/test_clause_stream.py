@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from appliance.agent.clauses import ClauseSplitter, split_clauses
+from appliance.speech.clauses import ClauseSplitter, stream_clauses
 
 REPLY = (
     "Breakfast is served from 7 a.m. until 10:30, and on Sundays until 11. "
@@ -12,7 +12,7 @@ REPLY = (
 
 
 def test_splits_at_sentences_and_long_enough_commas():
-    assert list(split_clauses([REPLY])) == [
+    assert list(stream_clauses([REPLY])) == [
         "Breakfast is served from 7 a.m. until 10:30,",
         "and on Sundays until 11.",
         "Dr. Lee's spa is 3.5 km away!",
@@ -21,7 +21,7 @@ def test_splits_at_sentences_and_long_enough_commas():
 
 
 def test_short_comma_phrase_stays_with_its_sentence():
-    assert list(split_clauses(["Yes, it is open. Bye"])) == ["Yes, it is open.", "Bye"]
+    assert list(stream_clauses(["Yes, it is open. Bye"])) == ["Yes, it is open.", "Bye"]
 
 
 def test_a_clause_is_released_by_the_piece_that_completes_it():
@@ -34,7 +34,7 @@ def test_a_clause_is_released_by_the_piece_that_completes_it():
 
 
 def test_newline_ends_a_clause():
-    assert list(split_clauses(["We are on the corner of", "\nSorry, say that again?"])) == [
+    assert list(stream_clauses(["We are on the corner of", "\nSorry, say that again?"])) == [
         "We are on the corner of", "Sorry, say that again?"]
 
 
@@ -42,4 +42,4 @@ def test_newline_ends_a_clause():
 def test_any_piece_boundaries_give_the_same_clauses(cuts):
     edges = [0, *sorted(set(cuts)), len(REPLY)]
     pieces = [REPLY[a:b] for a, b in zip(edges, edges[1:], strict=False)]
-    assert list(split_clauses(pieces)) == list(split_clauses([REPLY]))
+    assert list(stream_clauses(pieces)) == list(stream_clauses([REPLY]))
