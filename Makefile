@@ -20,7 +20,7 @@ APT_PACKAGES := build-essential cmake pkg-config swig python3-venv python3-dev \
 .PHONY: demo test setup lint bench clean-setup
 
 demo: setup
-	@$(BIN)/appliance demo
+	@$(BIN)/appliance sim --out out/demo
 
 test: setup
 	@$(BIN)/python -m pytest -q

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 
 from appliance.commands import config_from
 
@@ -23,15 +24,16 @@ def run(args: argparse.Namespace) -> int:
     from appliance.speech.tts import Synthesizer
 
     config = config_from(args)
-    if args.out is None:
-        _play_unavailable()
     with Synthesizer(config.tts, config.models_dir()) as synthesizer:
         chunks = list(synthesizer.synthesize(args.text))
     if not chunks:
         print(f"appliance: say: {args.text!r} has no words to speak", file=sys.stderr)
         return 1
     rate_hz = chunks[0].rate_hz
-    write_wav(args.out, np.concatenate([chunk.samples for chunk in chunks]), rate_hz)
+    if args.out is None:
+        _play(config, chunks)
+    else:
+        write_wav(args.out, np.concatenate([chunk.samples for chunk in chunks]), rate_hz)
     if args.words:
         _print_words(chunks, rate_hz)
     return 0
@@ -46,8 +48,35 @@ def _print_words(chunks, rate_hz: int) -> None:
         offset += len(chunk.samples)
 
 
-def _play_unavailable() -> None:
-    from appliance.errors import ApplianceError
+class _UntilQuiet:
+    """A duplex-loop sink that ignores the microphone and notices when the speaker is done."""
 
-    raise ApplianceError("say: playback needs the audio engine (appliance.audio Speaker), "
-                         "which is not in this build yet; use --out FILE.wav")
+    def __init__(self, speaker) -> None:
+        self._speaker = speaker
+        self.armed = threading.Event()
+        self.done = threading.Event()
+
+    def on_period(self, mic, played, t, delay_samples, realign) -> None:
+        if self.armed.is_set() and not self._speaker.is_speaking:
+            self.done.set()
+
+
+def _play(config, chunks) -> None:
+    """Through the configured device, with the same speaker queue and loop as the kiosk."""
+    from appliance.audio.device import open_device
+    from appliance.audio.loop import DuplexLoop
+    from appliance.audio.speaker import Speaker
+
+    with open_device(config.audio) as device:
+        speaker = Speaker(device, config.audio)
+        sink = _UntilQuiet(speaker)
+        with DuplexLoop(device, speaker, sink, config.audio.realtime_priority) as loop:
+            for chunk in chunks:
+                speaker.enqueue(chunk)
+            sink.armed.set()
+            seconds = sum(len(chunk.samples) / chunk.rate_hz for chunk in chunks)
+            finished = sink.done.wait(timeout=seconds + 5.0)
+            if loop.error is not None:
+                raise loop.error
+            if not finished:
+                raise TimeoutError("the speaker never drained")

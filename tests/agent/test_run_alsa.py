@@ -126,3 +126,4 @@ def test_run_answers_a_caller_and_yields_to_an_interruption(pulse, caller_lines,
     cut = tail.records[stopped]
     assert cut["reply_text"].startswith(cut["heard_text"])
     assert cut["onset_t"] <= cut["t"]
+

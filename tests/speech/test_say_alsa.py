@@ -1,0 +1,43 @@
+"""`appliance say` through real ALSA on the private PulseAudio loop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from appliance.audiofile import read_wav
+
+pytestmark = pytest.mark.alsa
+
+CONFIG = """
+[audio]
+capture_device = "pulse"
+playback_device = "pulse"
+realtime_priority = 0
+cut_rewinds_card = false
+"""
+
+
+def test_say_plays_through_alsa(pulse, tmp_path):
+    """`appliance say` without --out plays on the configured card (the monitor records it)."""
+    config = tmp_path / "appliance.toml"
+    config.write_text(CONFIG)
+    env = {**os.environ, **pulse.client_env()}
+    recording = tmp_path / "heard.wav"
+    recorder = subprocess.Popen(["parecord", "--device", "kiosk.monitor", "--rate", "16000",
+                                 "--channels", "1", "--file-format=wav", str(recording)], env=env)
+    try:
+        said = subprocess.run([sys.executable, "-m", "appliance", "--config", str(config), "say",
+                               "The pool is on the second floor."], env=env, capture_output=True,
+                              text=True, timeout=60)
+    finally:
+        recorder.send_signal(signal.SIGINT)
+        recorder.wait(timeout=10)
+    assert said.returncode == 0, said.stderr
+    heard = read_wav(recording)
+    assert np.abs(heard).max() > 3000, "nothing audible reached the sink"
