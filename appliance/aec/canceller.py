@@ -61,7 +61,8 @@ class EchoCanceller:
         self._echo = SpeexEcho(self.frame_samples, samples_for_ms(settings.filter_ms, rate_hz), rate_hz)
         self._suppressor: SpeexPreprocessor | None = None
         if settings.residual_suppression:
-            self._suppressor = SpeexPreprocessor(self.frame_samples, rate_hz)
+            self._suppressor = SpeexPreprocessor(self.frame_samples, rate_hz,
+                                                 settings.noise_suppress_db)
             self._suppressor.set_echo_state(
                 self._echo, settings.echo_suppress_db, settings.echo_suppress_active_db
             )

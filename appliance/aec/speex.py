@@ -127,20 +127,24 @@ class SpeexEcho:
 class SpeexPreprocessor:
     """One speex preprocessor state; with an echo state it suppresses residual echo.
 
-    Denoise, AGC and dereverb are off: the detector needs the residual's true
-    level, and the VAD sees the signal the caller produced, not a normalised one.
+    The suppression gain is only applied when "denoise" is on (preprocess.c:
+    "If noise suppression is off, don't apply the gain"), so denoise is on,
+    but its noise floor is `noise_suppress_db` (0 = noise untouched): the gain
+    floor then only falls where the residual echo dominates. AGC and dereverb
+    are off: the detector needs the residual's true level.
     """
 
-    def __init__(self, frame_samples: int, rate_hz: int) -> None:
+    def __init__(self, frame_samples: int, rate_hz: int, noise_suppress_db: int = 0) -> None:
         self._lib = library()
         self.frame_samples = frame_samples
         self._state = self._lib.speex_preprocess_state_init(frame_samples, rate_hz)
         if not self._state:
             raise MemoryError("speex_preprocess_state_init failed")
         # The speex VAD stays at its default (off): it prints a warning when touched.
-        for request in (SPEEX_PREPROCESS_SET_DENOISE, SPEEX_PREPROCESS_SET_AGC,
-                        SPEEX_PREPROCESS_SET_DEREVERB):
-            self._set_int(request, 0)
+        self._set_int(SPEEX_PREPROCESS_SET_AGC, 0)
+        self._set_int(SPEEX_PREPROCESS_SET_DEREVERB, 0)
+        self._set_int(SPEEX_PREPROCESS_SET_DENOISE, 1)
+        self._set_int(SPEEX_PREPROCESS_SET_NOISE_SUPPRESS, noise_suppress_db)
         self._echo: SpeexEcho | None = None
 
     def _set_int(self, request: int, value: int) -> None:

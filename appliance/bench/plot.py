@@ -32,8 +32,9 @@ def _scenario_axes(axis, run: RunOutput) -> None:
     axis.set_ylim(-90, 0)
     axis.set_ylabel("dBFS")
     result = run.result
-    axis.set_title(f"{result.name} ({result.kind}): {result.outcome}, duck {result.onset_to_duck_ms} ms, "
-                   f"silence {result.onset_to_silence_ms} ms, ERLE {result.erle_db} dB", fontsize=8)
+    row = result.row()
+    axis.set_title(f"{result.name} ({result.kind}): {result.outcome}, duck {row['onset_to_duck_ms']} ms, "
+                   f"silence {row['onset_to_silence_ms']} ms, ERLE {row['erle_db']} dB", fontsize=8)
     if traces.onset_s is not None:
         axis.axvline(traces.onset_s, color="magenta", ls="--", lw=1.2, label="onset")
     vad = axis.twinx()

@@ -6,6 +6,10 @@ calibration burst that pre-trains the canceller. Then the agent speaks the
 scenario's text, the caller is placed in the room, and the duplex loop is
 stepped one period at a time until the agent is done (or stopped for good).
 
+The wake word listens to the cleaned frames as in the kiosk (a detection
+while the agent speaks is an immediate cut), so its cost is part of the
+front end's real-time factor along with AEC, suppression, VAD and detector.
+
 Latency accounting: the room records what really reached the loudspeaker,
 so the speaker queue and the device's output buffer are already in the
 signal-derived latency. The loop runs synchronously, so the compute time of
@@ -33,6 +37,7 @@ from appliance.config import Config
 from appliance.detector import DetectorState
 from appliance.frontend import FrameTrace, FrontEnd
 from appliance.messages import SAMPLE_RATE_HZ, BargeIn, BargeInDuck
+from appliance.speech.wake import WakeWordDetector
 
 TAIL_S = 0.6            # keep running after the agent's last sample, seconds
 SETTLE_S = 0.3          # silence between the calibration burst and the agent
@@ -69,7 +74,7 @@ class ScenarioRun:
     """One scenario from boot to the end of the agent's utterance."""
 
     def __init__(self, scenario: Scenario, config: Config, cache: UtteranceCache,
-                 vad_model: Path) -> None:
+                 vad_model: Path, wake: WakeWordDetector | None) -> None:
         self.scenario = scenario
         self.utterance = cache.get(scenario.agent_text)
         self.frames: list[FrameTrace] = []
@@ -81,6 +86,10 @@ class ScenarioRun:
         self.frontend = FrontEnd(config.aec, config.detector, self.speaker, vad_model,
                                  observer=self.frames.append)
         self.loop = DuplexLoop(self.room, self.speaker, self.frontend)
+        self.wake = wake
+        self.cleaned = self.frontend.subscribe(maxsize=8)
+        if wake is not None:
+            wake.reset()
         self.period = self.room.period_samples
         self.decision_wall_ms: dict[str, float] = {}
         self.events: list[tuple[float, str]] = []
@@ -99,6 +108,7 @@ class ScenarioRun:
         for _ in range(periods):
             self.loop.step()
             period_wall_ms = self.frontend.clock.period_wall_s * 1000.0
+            self._listen_for_wake_word()
             while not self.frontend.events.empty():
                 event = self.frontend.events.get_nowait()
                 kind = EVENT_KINDS.get(type(event), "restore")
@@ -113,6 +123,16 @@ class ScenarioRun:
                 if isinstance(event, BargeInDuck) and self.cut_played is None:
                     self.duck_played = self.speaker.played_samples
             self._cut_period_wall_ms = period_wall_ms
+
+    def _listen_for_wake_word(self) -> None:
+        while not self.cleaned.empty():
+            frame = self.cleaned.get_nowait()
+            if self.wake is None:
+                continue
+            with self.frontend.clock.stage("wake"):
+                detection = self.wake.process(frame.samples, frame.t)
+            if detection is not None:
+                self.frontend.confirm(detection.t, "wake_word")
 
     def _periods(self, seconds: float) -> int:
         return int(np.ceil(seconds * SAMPLE_RATE_HZ / self.period))
@@ -173,8 +193,8 @@ class ScenarioRun:
 
 
 def run_scenario(scenario: Scenario, config: Config, cache: UtteranceCache,
-                 vad_model: Path) -> RunOutput:
-    run = ScenarioRun(scenario, config, cache, vad_model)
+                 vad_model: Path, wake: WakeWordDetector | None = None) -> RunOutput:
+    run = ScenarioRun(scenario, config, cache, vad_model, wake)
     try:
         run.boot()
         agent_start = run.speak()

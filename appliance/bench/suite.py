@@ -18,6 +18,7 @@ from appliance.config import Config
 from appliance.errors import ApplianceError
 from appliance.models import require
 from appliance.speech.tts import Synthesizer
+from appliance.speech.wake import WakeWordDetector
 from appliance.vad import MODEL_FILE
 
 
@@ -29,19 +30,22 @@ def run_suite(suite_dir: Path, config: Config, json_path: Path, plot_path: Path 
         say(line)
     vad_model = require(MODEL_FILE, config.models_dir())
     runs: list[RunOutput] = []
+    wake = WakeWordDetector(config.wake, config.models_dir()) if config.wake.enabled else None
     with Synthesizer(config.tts, config.models_dir()) as synthesizer:
         cache = UtteranceCache(synthesizer)
         for scenario in scenarios:
             try:
-                output = run_scenario(scenario, config, cache, vad_model)
+                output = run_scenario(scenario, config, cache, vad_model, wake)
             except ApplianceError as error:
                 errors.append(f"{scenario.path}: {error}")
                 say(errors[-1])
                 continue
             runs.append(output)
-            result = output.result
-            say(f"{result.name:28} {result.kind:12} {result.outcome:10} duck {result.onset_to_duck_ms} ms"
-                f"  silence {result.onset_to_silence_ms} ms  ERLE {result.erle_db} dB")
+            row = output.result.row()
+            say(f"{row['name']:28} {row['kind']:12} {row['outcome']:10} duck {row['onset_to_duck_ms']} ms"
+                f"  silence {row['onset_to_silence_ms']} ms  ERLE {row['erle_db']} dB")
+    if wake is not None:
+        wake.close()
     report = build_report([run.result for run in runs], errors)
     write_report(report, json_path)
     if plot_path is not None:
