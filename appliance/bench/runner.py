@@ -35,7 +35,7 @@ from appliance.bench.report import ScenarioResult
 from appliance.bench.scenario import Scenario
 from appliance.config import Config
 from appliance.detector import DetectorState
-from appliance.frontend import FrameTrace, FrontEnd
+from appliance.frontend import FrameTrace, FrontEnd, StageCost
 from appliance.messages import SAMPLE_RATE_HZ, BargeIn, BargeInDuck
 from appliance.speech.wake import WakeWordDetector
 
@@ -64,6 +64,8 @@ class Traces:
 class RunOutput:
     result: ScenarioResult
     traces: Traces
+    stage_costs: dict[str, StageCost]
+    periods: int
 
 
 def _float(samples: np.ndarray) -> np.ndarray:
@@ -242,4 +244,4 @@ def _measure(run: ScenarioRun, agent_start: int, onset: int | None) -> RunOutput
                     frames=run.frames, events=run.events,
                     onset_s=None if onset_rel is None else onset_rel / SAMPLE_RATE_HZ,
                     frames_start_s=agent_start / SAMPLE_RATE_HZ)
-    return RunOutput(result, traces)
+    return RunOutput(result, traces, dict(run.frontend.clock.stages), run.loop.periods_done)

@@ -46,6 +46,7 @@ def run_suite(suite_dir: Path, config: Config, json_path: Path, plot_path: Path 
                 f"  silence {row['onset_to_silence_ms']} ms  ERLE {row['erle_db']} dB")
     if wake is not None:
         wake.close()
+    say(stage_costs(runs))
     report = build_report([run.result for run in runs], errors)
     write_report(report, json_path)
     if plot_path is not None:
@@ -53,3 +54,14 @@ def run_suite(suite_dir: Path, config: Config, json_path: Path, plot_path: Path 
 
         plot(runs, plot_path)
     return report
+
+
+def stage_costs(runs: list[RunOutput]) -> str:
+    """One line: mean CPU time per 10 ms period of each always-on stage over the suite."""
+    totals: dict[str, float] = {}
+    periods = sum(run.periods for run in runs)
+    for run in runs:
+        for name, cost in run.stage_costs.items():
+            totals[name] = totals.get(name, 0.0) + cost.cpu_s
+    parts = [f"{name} {1000.0 * cpu_s / max(periods, 1):.3f} ms" for name, cpu_s in totals.items()]
+    return "CPU per 10 ms period: " + ", ".join(parts)
