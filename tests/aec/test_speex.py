@@ -108,3 +108,19 @@ def test_no_leak_over_10000_frames(monkeypatch):
     echo.close()
     assert counting.created == counting.freed == 200
     assert _rss_kib() - rss_after_warmup < 2048  # 90 more state pairs, ~100 KiB each if leaked
+
+
+def _level_change_db(pre: SpeexPreprocessor, signal: np.ndarray) -> float:
+    out = np.concatenate([pre.process(signal[i:i + FRAME]) for i in range(0, len(signal), FRAME)])
+    tail = slice(len(signal) // 2, len(signal))
+    return 10 * np.log10(np.mean(out[tail].astype(float) ** 2) / np.mean(signal[tail].astype(float) ** 2))
+
+
+def test_preprocessor_gain_is_applied_but_noise_is_left_alone_by_default():
+    # speex applies its suppression gain (echo included) only with denoise on;
+    # a noise floor of 0 dB must then leave steady noise untouched.
+    noise = (np.random.default_rng(3).standard_normal(3 * 16000) * 1000).astype(np.int16)
+    with SpeexPreprocessor(FRAME, 16000) as untouched, \
+            SpeexPreprocessor(FRAME, 16000, noise_suppress_db=-30) as suppressing:
+        assert abs(_level_change_db(untouched, noise)) < 1.5
+        assert _level_change_db(suppressing, noise) < -15.0
