@@ -129,6 +129,9 @@ class FrontEnd:
         self.dropped_events = 0
         self._played_total = 0
         self._calibrate_until = 0
+        self._held_mic = self._held_played = np.zeros(0, dtype=np.int16)
+        self._held_t = 0.0
+        self._held_realign = False
 
     def subscribe(self, maxsize: int = 100) -> queue.Queue[AudioFrame]:
         """A bounded queue that receives every cleaned period (oldest dropped when full)."""
@@ -158,6 +161,10 @@ class FrontEnd:
     def on_period(self, mic: np.ndarray, played: np.ndarray, t: float, delay_samples: int,
                   realign: bool) -> None:
         self.clock.period_wall_s = 0.0
+        chunk = self._whole_frames(mic, played, t, realign)
+        if chunk is None:
+            return
+        mic, played, t, realign = chunk
         with self.clock.stage("aec"):
             residual, reference = self.canceller.cancel(mic, played, delay_samples, realign)
         with self.clock.stage("suppress"):
@@ -174,6 +181,30 @@ class FrontEnd:
         frame = AudioFrame(samples=cleaned, t=t)
         for listener in self._listeners:
             self.dropped_frames += not _offer(listener, frame)
+
+    def _whole_frames(self, mic: np.ndarray, played: np.ndarray, t: float, realign: bool
+                      ) -> tuple[np.ndarray, np.ndarray, float, bool] | None:
+        """Whole AEC frames of mic and played samples (a 20 ms frame spans two 10 ms periods).
+
+        Mic and played stay paired sample by sample, so holding some back does
+        not change their alignment; a realign is remembered until it is used.
+        """
+        step = self.canceller.frame_samples
+        if not len(self._held_mic) and len(mic) % step == 0:
+            return mic, played, t, realign
+        if not len(self._held_mic):
+            self._held_t = t
+        self._held_mic = np.concatenate((self._held_mic, mic))
+        self._held_played = np.concatenate((self._held_played, played))
+        self._held_realign |= realign
+        whole = len(self._held_mic) // step * step
+        if whole == 0:
+            return None
+        chunk = (self._held_mic[:whole], self._held_played[:whole], self._held_t, self._held_realign)
+        self._held_mic, self._held_played = self._held_mic[whole:], self._held_played[whole:]
+        self._held_t += whole / SAMPLE_RATE_HZ
+        self._held_realign = False
+        return chunk
 
     def _frame(self, t: float, mic: np.ndarray, residual: np.ndarray, cleaned: np.ndarray,
                reference: np.ndarray) -> None:

@@ -114,3 +114,22 @@ def test_calibration_holds_the_detector_until_the_burst_has_passed(vad_model):
             fe.on_period(silence, silence, 0.0, 0, False)
         assert not fe.calibrating
         assert fe.clock.stages["aec"].calls == 160 and fe.clock.cpu_s > 0
+
+
+def test_20_ms_aec_frames_take_two_10_ms_periods(vad_model):
+    speech = _agent_speech()[: 16000]
+    results = {}
+    for frame_ms in (10, 20):
+        with FrontEnd(AecSettings(frame_ms=frame_ms), DetectorSettings(), FakeSpeaker(),
+                      vad_model) as frontend:
+            listener = frontend.subscribe(maxsize=200)
+            mic = np.round(_echo(speech, 0.0)).astype(np.int16)
+            for start in range(0, len(speech), PERIOD):
+                frontend.on_period(mic[start:start + PERIOD], speech[start:start + PERIOD],
+                                   start / 16000, 0, False)
+            frames = [listener.get_nowait() for _ in range(listener.qsize())]
+            results[frame_ms] = frames
+            assert frontend.samples_processed == len(speech)
+    assert len(results[10]) == 100 and len(results[20]) == 50
+    assert [f.t for f in results[20][:3]] == pytest.approx([0.0, 0.02, 0.04])
+    assert all(len(f.samples) == 320 for f in results[20])
