@@ -36,7 +36,7 @@ from appliance.bench.scenario import Scenario
 from appliance.config import Config
 from appliance.detector import DetectorState
 from appliance.frontend import FrameTrace, FrontEnd, StageCost
-from appliance.messages import SAMPLE_RATE_HZ, BargeIn, BargeInDuck
+from appliance.messages import SAMPLE_RATE_HZ, BargeIn, BargeInDuck, Event
 from appliance.speech.wake import WakeWordDetector
 
 TAIL_S = 0.6            # keep running after the agent's last sample, seconds
@@ -93,12 +93,11 @@ class ScenarioRun:
         if wake is not None:
             wake.reset()
         self.period = self.room.period_samples
-        self.decision_wall_ms: dict[str, float] = {}
-        self.events: list[tuple[float, str]] = []
+        self.events: list[tuple[float, str, float]] = []  # (t, duck|cut|restore, wall ms)
         self.cut_played: int | None = None
         self.duck_played: int | None = None  # speaker.played_samples at the last duck
         self.agent_played_at = 0  # speaker.played_samples of the utterance's first sample
-        self._cut_period_wall_ms = 0.0
+        self._previous_wall_ms = 0.0
 
     def close(self) -> None:
         self.loop.close()
@@ -112,19 +111,22 @@ class ScenarioRun:
             period_wall_ms = self.frontend.clock.period_wall_s * 1000.0
             self._listen_for_wake_word()
             while not self.frontend.events.empty():
-                event = self.frontend.events.get_nowait()
-                kind = EVENT_KINDS.get(type(event), "restore")
-                self.events.append((event.t, kind))
-                if isinstance(event, BargeIn):
-                    # Reported one period after the decision: that period's compute counts.
-                    self.decision_wall_ms.setdefault("cut", self._cut_period_wall_ms)
-                    self.cut_played = event.played_samples if self.cut_played is None else (
-                        self.cut_played)
-                else:
-                    self.decision_wall_ms.setdefault(kind, period_wall_ms)
-                if isinstance(event, BargeInDuck) and self.cut_played is None:
-                    self.duck_played = self.speaker.played_samples
-            self._cut_period_wall_ms = period_wall_ms
+                self._record(self.frontend.events.get_nowait(), period_wall_ms)
+            self._previous_wall_ms = period_wall_ms
+
+    def _record(self, event: Event, period_wall_ms: float) -> None:
+        """Keep the event with the compute time of the period that decided it."""
+        kind = EVENT_KINDS.get(type(event), "restore")
+        # A cut is reported one period after its decision (once the speaker applied it).
+        self.events.append((event.t, kind, self._previous_wall_ms if kind == "cut" else period_wall_ms))
+        if isinstance(event, BargeIn) and self.cut_played is None:
+            self.cut_played = event.played_samples
+        if isinstance(event, BargeInDuck) and self.cut_played is None:
+            self.duck_played = self.speaker.played_samples
+
+    def decision_wall_ms(self, kind: str, after_t: float) -> float:
+        """Compute time of the first `kind` decision at or after `after_t`; 0 if there was none."""
+        return next((wall for t, k, wall in self.events if k == kind and t >= after_t), 0.0)
 
     def _listen_for_wake_word(self) -> None:
         while not self.cleaned.empty():
@@ -217,9 +219,10 @@ def _measure(run: ScenarioRun, agent_start: int, onset: int | None) -> RunOutput
     cleaned = _float(np.concatenate([f.cleaned for f in run.frames])[agent_start:])
     kind = run.scenario.kind
     onset_rel = None if onset is None else onset - agent_start
+    onset_t = (onset or agent_start) / SAMPLE_RATE_HZ
     timing = metrics.onset_timing(planned, actual, onset_rel or 0,
-                                  run.decision_wall_ms.get("duck", 0.0),
-                                  run.decision_wall_ms.get("cut", 0.0))
+                                  run.decision_wall_ms("duck", onset_t),
+                                  run.decision_wall_ms("cut", onset_t))
     word_starts, word_ends = list(run.utterance.word_starts), list(run.utterance.word_ends)
     lost = (None if timing.silence_sample is None else
             metrics.words_lost(planned, actual, timing.silence_sample, word_starts, word_ends))
@@ -241,7 +244,7 @@ def _measure(run: ScenarioRun, agent_start: int, onset: int | None) -> RunOutput
         frontend_cpu_s=run.frontend.clock.cpu_s,
     )
     traces = Traces(planned=planned, actual=actual, mic=mic, residual=residual, cleaned=cleaned,
-                    frames=run.frames, events=run.events,
+                    frames=run.frames, events=[(t, kind) for t, kind, _ in run.events],
                     onset_s=None if onset_rel is None else onset_rel / SAMPLE_RATE_HZ,
                     frames_start_s=agent_start / SAMPLE_RATE_HZ)
     return RunOutput(result, traces, dict(run.frontend.clock.stages), run.loop.periods_done)
