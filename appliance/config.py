@@ -89,7 +89,7 @@ class DetectorSettings:
     double_talk_margin_db: float = setting(
         5.0, "residual must exceed the predicted echo leak by this much, decibels", min=0, max=40
     )
-    onset_ms: int = setting(20, "speech needed before ducking the agent, milliseconds", min=10, max=500)
+    onset_ms: int = setting(30, "speech needed before ducking the agent, milliseconds", min=10, max=500)
     onset_vad_threshold: float = setting(
         0.25, "Silero probability enough for an onset when the residual is far above the echo bound",
         min=0, max=1,
