@@ -18,7 +18,8 @@ from appliance.errors import ModelError
 from appliance.messages import SpeechChunk, WordTiming
 
 CONFIG = Config()
-SETTINGS = replace(CONFIG.llm, temperature=0.0, max_tokens=48, timeout_s=60.0)
+SETTINGS = replace(CONFIG.llm, temperature=0.0, max_tokens=48, timeout_s=60.0,
+                   interruption_note="The guest interrupted you there.")
 QUESTION = "What can I do in the hotel this evening?"
 
 

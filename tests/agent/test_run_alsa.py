@@ -32,7 +32,13 @@ realtime_priority = 0
 cut_rewinds_card = false
 
 [aec]
-extra_delay_ms = 37.0
+extra_delay_ms = 0.0
+
+# A long answer, so that the caller has something to interrupt.
+[llm]
+system_prompt = "You are the front desk of a hotel. Describe things in long, detailed answers."
+max_sentences = 6
+max_tokens = 160
 """
 
 
