@@ -30,7 +30,7 @@ from appliance.errors import ApplianceError, ConfigError
 from appliance.messages import SpeechChunk
 from appliance.settings import load_section, setting
 
-DEFAULT_SCRIPT = Path(__file__).with_name("default_script.toml")
+DEFAULT_SCRIPT = Path(__file__).parent / "scripts" / "front_desk.toml"
 
 
 @dataclass(frozen=True)
