@@ -124,6 +124,7 @@ class FrontEnd:
         self._listeners: list[queue.Queue[AudioFrame]] = []
         self._observer = observer
         self.clock = StageClock()
+        self._confirmations: queue.SimpleQueue[tuple[float, str]] = queue.SimpleQueue()
         self.samples_processed = 0
         self.dropped_frames = 0
         self.dropped_events = 0
@@ -155,12 +156,20 @@ class FrontEnd:
         return self._played_total < self._calibrate_until
 
     def confirm(self, t: float, source: str) -> None:
-        """Push-to-talk or wake word while the agent speaks: an immediate cut."""
-        self.detector.confirm(t, source)
+        """Push-to-talk or wake word while the agent speaks: an immediate cut.
+
+        Callable from any thread (the conversation, a GPIO callback): the cut is
+        applied by the loop's own thread at the start of its next period, so the
+        detector is only ever touched by one thread and control never waits
+        behind audio.
+        """
+        self._confirmations.put((t, source))
 
     def on_period(self, mic: np.ndarray, played: np.ndarray, t: float, delay_samples: int,
                   realign: bool) -> None:
         self.clock.period_wall_s = 0.0
+        while not self._confirmations.empty():
+            self.detector.confirm(*self._confirmations.get_nowait())
         chunk = self._whole_frames(mic, played, t, realign)
         if chunk is None:
             return
