@@ -160,7 +160,14 @@ class TtsSettings:
     length_scale: float = setting(1.0, "speaking slowness; larger is slower", min=0.5, max=2.0)
     gain_db: float = setting(0.0, "gain applied to synthesised speech, decibels", min=-40, max=12)
     clause_min_words: int = setting(
-        4, "a sentence is cut at a comma only if both parts keep this many words", min=1, max=50
+        4, "a clause ends at a comma only once it has this many words", min=1, max=50
+    )
+    noise_scale: float | None = setting(
+        None, "piper's generator noise; unset = the voice's own, 0 = the same audio every time",
+        min=0, max=2,
+    )
+    noise_w_scale: float | None = setting(
+        None, "piper's phoneme-length noise; unset = the voice's own, 0 = deterministic", min=0, max=2
     )
 
 

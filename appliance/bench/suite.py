@@ -7,6 +7,7 @@ reported the same way and never counted as a pass.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,7 +32,14 @@ def run_suite(suite_dir: Path, config: Config, json_path: Path, plot_path: Path 
     vad_model = require(MODEL_FILE, config.models_dir())
     runs: list[RunOutput] = []
     wake = WakeWordDetector(config.wake, config.models_dir()) if config.wake.enabled else None
-    with Synthesizer(config.tts, config.models_dir()) as synthesizer:
+    # The agent's voice without piper's random noise (unless the config sets it):
+    # the same suite then gives the same figures run after run.
+    voice = dataclasses.replace(
+        config.tts,
+        noise_scale=0.0 if config.tts.noise_scale is None else config.tts.noise_scale,
+        noise_w_scale=0.0 if config.tts.noise_w_scale is None else config.tts.noise_w_scale,
+    )
+    with Synthesizer(voice, config.models_dir()) as synthesizer:
         cache = UtteranceCache(synthesizer)
         for scenario in scenarios:
             try:

@@ -83,7 +83,9 @@ class Synthesizer:
         # Per-sentence peak normalisation would make loudness jump between
         # clauses; the voice's own level with a fixed gain stays consistent.
         self._synthesis = SynthesisConfig(length_scale=settings.length_scale, normalize_audio=False,
-                                          volume=10 ** (settings.gain_db / 20.0))
+                                          volume=10 ** (settings.gain_db / 20.0),
+                                          noise_scale=settings.noise_scale,
+                                          noise_w_scale=settings.noise_w_scale)
         self._lock = threading.Lock()
         self._generation = 0
         log.info("TTS voice %s at %d Hz (alignments %s)", settings.voice, self.rate_hz,
