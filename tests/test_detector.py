@@ -1,31 +1,14 @@
-"""The double-talk decision and the barge-in state machine (with a fake speaker that records commands)."""
+"""The double-talk decision and the barge-in state machine, commanding the real speaker queue."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from recording_speaker import RecordingSpeaker
 
 from appliance.config import DetectorSettings
 from appliance.detector import BargeInDetector, DetectorState, FrameEvidence, is_caller_speech
 from appliance.messages import BargeIn, BargeInDuck, BargeInRelease
-
-
-class FakeSpeaker:
-    """Records the detector's commands instead of shaping audio."""
-
-    def __init__(self) -> None:
-        self.commands: list[str] = []
-        self.played_samples = 12345
-
-    def duck(self, db: float, ms: float) -> None:
-        self.commands.append("duck")
-
-    def restore(self, ms: float) -> None:
-        self.commands.append("restore")
-
-    def cut(self, fade_ms: float | None = None) -> None:
-        self.commands.append("cut")
-
 
 SETTINGS = DetectorSettings()
 FAR_POWER = 10 ** (-25 / 10)  # agent echo reference at -25 dBFS
@@ -37,14 +20,15 @@ def _evidence(t: float, vad: float, cleaned_db: float, erle_db: float, speaking:
                          predicted_leak_power=leak, agent_speaking=speaking)
 
 
-def _fake_detector(settings: DetectorSettings = SETTINGS):
-    speaker, events = FakeSpeaker(), []
+def _detector(settings: DetectorSettings = SETTINGS):
+    speaker, events = RecordingSpeaker(), []
+    speaker.play(12345)
     return BargeInDetector(settings, speaker, events.append, frame_ms=10), speaker, events
 
 
 @pytest.mark.parametrize("erle_db", [10.0, 20.0, 30.0, 40.0])
-def test_fake_speaker_echo_only_never_onsets_at_any_erle(erle_db):
-    detector, speaker, events = _fake_detector()
+def test_echo_only_never_onsets_at_any_erle(erle_db):
+    detector, speaker, events = _detector()
     rng = np.random.default_rng(int(erle_db))
     for index in range(500):
         # The residual echo swings around the predicted leak; the VAD says "speech" anyway.
@@ -55,8 +39,8 @@ def test_fake_speaker_echo_only_never_onsets_at_any_erle(erle_db):
 
 
 @pytest.mark.parametrize("erle_db", [10.0, 20.0, 30.0])
-def test_fake_speaker_echo_plus_speech_onsets_ducks_then_cuts(erle_db):
-    detector, speaker, events = _fake_detector()
+def test_echo_plus_speech_onsets_ducks_then_cuts(erle_db):
+    detector, speaker, events = _detector()
     echo_db = -25 - erle_db
     caller_db = echo_db + SETTINGS.double_talk_margin_db + 10
     decisions = [detector.step(_evidence(i * 0.01, 0.9, caller_db, erle_db)) for i in range(30)]
@@ -80,7 +64,7 @@ def test_decision_needs_vad_level_above_leak_and_floor():
 
 
 def test_unconfirmed_onset_is_released_and_restored():
-    detector, speaker, events = _fake_detector()
+    detector, speaker, events = _detector()
     frames = [(0.9, -20.0)] * 6 + [(0.1, -70.0)] * 40   # 60 ms of speech, then quiet
     for index, (vad, level) in enumerate(frames):
         detector.step(_evidence(index * 0.01, vad, level, 30.0))
@@ -91,7 +75,7 @@ def test_unconfirmed_onset_is_released_and_restored():
 
 
 def test_speech_with_short_gaps_still_confirms():
-    detector, speaker, _ = _fake_detector()
+    detector, speaker, _ = _detector()
     pattern = ([(0.9, -20.0)] * 5 + [(0.1, -70.0)] * 3) * 6
     for index, (vad, level) in enumerate(pattern):
         detector.step(_evidence(index * 0.01, vad, level, 30.0))
@@ -99,14 +83,14 @@ def test_speech_with_short_gaps_still_confirms():
 
 
 def test_no_onset_while_the_agent_is_silent():
-    detector, speaker, events = _fake_detector()
+    detector, speaker, events = _detector()
     for index in range(50):
         detector.step(_evidence(index * 0.01, 0.9, -20.0, 30.0, speaking=False))
     assert speaker.commands == [] and events == []
 
 
 def test_cut_rearms_after_the_caller_falls_silent():
-    detector, speaker, _ = _fake_detector()
+    detector, speaker, _ = _detector()
     for index in range(20):
         detector.step(_evidence(index * 0.01, 0.9, -20.0, 30.0))
     assert detector.state is DetectorState.CUT
@@ -118,18 +102,17 @@ def test_cut_rearms_after_the_caller_falls_silent():
 
 @pytest.mark.parametrize("source", ["push_to_talk", "wake_word"])
 def test_external_confirmation_cuts_at_once(source):
-    detector, speaker, events = _fake_detector()
+    detector, speaker, events = _detector()
     detector.confirm(1.5, source)
     detector.confirm(1.6, source)  # already cut: nothing more
     assert speaker.commands == ["cut"] and events == []  # reported once the cut took effect
-    speaker.played_samples = 999  # the cut took back what the card held
     detector.step(_evidence(1.51, 0.1, -70.0, 30.0))
     assert len(events) == 1 and events[0].source == source and events[0].onset_t == 1.5
-    assert events[0].played_samples == 999 and events[0].t == 1.5
+    assert events[0].played_samples == speaker.played_samples == 12345 and events[0].t == 1.5
 
 
 def test_external_confirmation_during_a_duck_keeps_the_onset_time():
-    detector, speaker, events = _fake_detector()
+    detector, speaker, events = _detector()
     for index in range(5):
         detector.step(_evidence(index * 0.01, 0.9, -20.0, 30.0))
     detector.confirm(0.2, "push_to_talk")

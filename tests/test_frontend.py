@@ -1,4 +1,4 @@
-"""The front end on real speex and Silero with a synthetic echo path and a fake speaker.
+"""The front end on real speex and Silero with a synthetic echo path.
 
 The echo path here is a plain delay + gain + short decay (numpy), not the
 simulated room, so the test pins the front end's own behaviour: echo alone
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from recording_speaker import RecordingSpeaker
 
 from appliance.audiofile import read_wav
 from appliance.config import AecSettings, Config, DetectorSettings
@@ -19,21 +20,6 @@ from appliance.vad import MODEL_FILE
 
 PERIOD = 160
 SOUNDS = "/usr/share/sounds/alsa/"
-
-
-class FakeSpeaker:
-    def __init__(self) -> None:
-        self.commands: list[str] = []
-        self.played_samples = 0
-
-    def duck(self, db: float, ms: float) -> None:
-        self.commands.append("duck")
-
-    def restore(self, ms: float) -> None:
-        self.commands.append("restore")
-
-    def cut(self, fade_ms: float | None = None) -> None:
-        self.commands.append("cut")
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +43,7 @@ def _echo(played: np.ndarray, gain_db: float, delay: int = 200) -> np.ndarray:
 
 
 def _run(vad_model, gain_db: float, caller: np.ndarray | None = None, caller_at: int = 0):
-    speaker = FakeSpeaker()
+    speaker = RecordingSpeaker()
     with FrontEnd(AecSettings(), DetectorSettings(), speaker, vad_model) as frontend:
         burst = frontend.calibration_burst()
         played = np.concatenate([burst, np.zeros(8000, np.int16), _agent_speech()])
@@ -77,13 +63,13 @@ def _run(vad_model, gain_db: float, caller: np.ndarray | None = None, caller_at:
 
 
 @pytest.mark.parametrize("gain_db", [-10.0, 0.0, 6.0])
-def test_fake_speaker_echo_alone_never_ducks(vad_model, gain_db):
+def test_echo_alone_never_ducks(vad_model, gain_db):
     speaker, events, erle = _run(vad_model, gain_db)
     assert speaker.commands == [] and events == []
     assert erle is not None and erle > 10.0
 
 
-def test_fake_speaker_caller_over_the_echo_ducks_then_cuts(vad_model):
+def test_caller_over_the_echo_ducks_then_cuts(vad_model):
     caller = read_wav(SOUNDS + "Rear_Right.wav")
     speaker, events, _ = _run(vad_model, 0.0, caller, caller_at=8000)
     assert speaker.commands[:2] == ["duck", "cut"]
@@ -92,7 +78,7 @@ def test_fake_speaker_caller_over_the_echo_ducks_then_cuts(vad_model):
 
 
 def test_listeners_get_cleaned_frames_and_a_full_queue_drops_the_oldest(vad_model):
-    with FrontEnd(AecSettings(), DetectorSettings(), FakeSpeaker(), vad_model) as frontend:
+    with FrontEnd(AecSettings(), DetectorSettings(), RecordingSpeaker(), vad_model) as frontend:
         listener = frontend.subscribe(maxsize=3)
         silence = np.zeros(PERIOD, np.int16)
         for index in range(5):
@@ -103,7 +89,7 @@ def test_listeners_get_cleaned_frames_and_a_full_queue_drops_the_oldest(vad_mode
 
 
 def test_calibration_holds_the_detector_until_the_burst_has_passed(vad_model):
-    with FrontEnd(AecSettings(pretrain_s=1.0), DetectorSettings(), FakeSpeaker(), vad_model) as fe:
+    with FrontEnd(AecSettings(pretrain_s=1.0), DetectorSettings(), RecordingSpeaker(), vad_model) as fe:
         burst = fe.calibration_burst()
         assert len(burst) == 16000 and fe.calibrating
         for start in range(0, len(burst), PERIOD):
@@ -120,7 +106,7 @@ def test_20_ms_aec_frames_take_two_10_ms_periods(vad_model):
     speech = _agent_speech()[: 16000]
     results = {}
     for frame_ms in (10, 20):
-        with FrontEnd(AecSettings(frame_ms=frame_ms), DetectorSettings(), FakeSpeaker(),
+        with FrontEnd(AecSettings(frame_ms=frame_ms), DetectorSettings(), RecordingSpeaker(),
                       vad_model) as frontend:
             listener = frontend.subscribe(maxsize=200)
             mic = np.round(_echo(speech, 0.0)).astype(np.int16)
