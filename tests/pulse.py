@@ -17,6 +17,15 @@ import time
 from pathlib import Path
 
 SINK = "kiosk"
+KIOSK_AUDIO_CONFIG = """
+[audio]
+capture_device = "pulse"
+playback_device = "pulse"
+realtime_priority = 0
+cut_rewinds_card = false
+"""
+"""The `[audio]` table of an appliance config that runs on this daemon. PulseAudio
+holds part of its buffer out of avail()'s sight, so a cut must not rewind the card."""
 _READY_TIMEOUT_S = 15.0
 
 _SCRIPT = f"""

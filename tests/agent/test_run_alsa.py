@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pulse import KIOSK_AUDIO_CONFIG
 
 from appliance.audiofile import resample, write_wav
 from appliance.config import Config
@@ -24,13 +25,7 @@ pytestmark = pytest.mark.alsa
 
 EVENT_TIMEOUT_S = 60.0
 
-CONFIG = """
-[audio]
-capture_device = "pulse"
-playback_device = "pulse"
-realtime_priority = 0
-cut_rewinds_card = false
-
+CONFIG = KIOSK_AUDIO_CONFIG + """
 [aec]
 extra_delay_ms = 0.0
 

@@ -9,24 +9,18 @@ import sys
 
 import numpy as np
 import pytest
+from pulse import KIOSK_AUDIO_CONFIG
 
 from appliance.audiofile import read_wav
 
 pytestmark = pytest.mark.alsa
 
-CONFIG = """
-[audio]
-capture_device = "pulse"
-playback_device = "pulse"
-realtime_priority = 0
-cut_rewinds_card = false
-"""
 
 
 def test_say_plays_through_alsa(pulse, tmp_path):
     """`appliance say` without --out plays on the configured card (the monitor records it)."""
     config = tmp_path / "appliance.toml"
-    config.write_text(CONFIG)
+    config.write_text(KIOSK_AUDIO_CONFIG)
     env = {**os.environ, **pulse.client_env()}
     recording = tmp_path / "heard.wav"
     recorder = subprocess.Popen(["parecord", "--device", "kiosk.monitor", "--rate", "16000",
