@@ -28,6 +28,7 @@ from appliance.agent.backchannel import classify
 from appliance.agent.events import EventLog
 from appliance.agent.history import ChunkPlacement, Conversation, HeardCut, split_heard
 from appliance.agent.reply import END, Reply
+from appliance.audio.speaker import Speaker
 from appliance.config import Config
 from appliance.messages import (
     SAMPLE_RATE_HZ,
@@ -65,7 +66,7 @@ class Voice:
 class Kiosk:
     """The conversation: owns the turn state, the history and the reply in progress."""
 
-    def __init__(self, config: Config, *, speaker, confirm: Callable[[float, str], None],
+    def __init__(self, config: Config, *, speaker: Speaker, confirm: Callable[[float, str], None],
                  recognizer: Recognizer, voice: Voice, events: EventLog,
                  wake: Callable[[np.ndarray, float], object | None] | None = None) -> None:
         self._config = config
