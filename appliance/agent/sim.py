@@ -31,6 +31,7 @@ from appliance.agent.script import CallerLine, Script, speak
 from appliance.agent.timeline import ConsoleTimeline, caller_line, plot_timeline
 from appliance.audio.room import RoomSettings, SimulatedRoom
 from appliance.audiofile import write_wav
+from appliance.bench.metrics import speech_span
 from appliance.config import Config
 from appliance.messages import SAMPLE_RATE_HZ, SpeechChunk, State
 
@@ -41,14 +42,6 @@ SIM_ROOM = RoomSettings(echo_delay_ms=6.0, echo_gain_db=-2.0, rt60_s=0.3, speake
 MAX_SECONDS = 240.0
 QUIET_END_S = 2.0
 """Keep running this long after the last line is answered."""
-
-
-def speech_span(samples: np.ndarray, frame: int = 160, within_db: float = 30.0) -> tuple[int, int]:
-    """First and one-past-last sample of the frames within `within_db` of the loudest frame."""
-    frames = samples[: len(samples) // frame * frame].astype(np.float64).reshape(-1, frame)
-    rms = np.sqrt(np.mean(frames**2, axis=1))
-    loud = np.flatnonzero(rms >= rms.max() * 10 ** (-within_db / 20.0))
-    return int(loud[0]) * frame, int(loud[-1] + 1) * frame
 
 
 @dataclass

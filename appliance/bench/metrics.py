@@ -37,12 +37,18 @@ def frame_peak_db(signal: np.ndarray) -> np.ndarray:
     return 20 * np.log10(np.max(np.abs(_frames(signal)), axis=1) + 1e-9)
 
 
-def first_speech_sample(caller: np.ndarray) -> int:
-    """Start of the first 10 ms frame within 30 dB of the file's loudest frame."""
+def speech_span(caller: np.ndarray) -> tuple[int, int]:
+    """Start of the first and end of the last 10 ms frame within 30 dB of the loudest frame."""
     rms = frame_rms_db(caller)
     if len(rms) == 0:
-        return 0
-    return int(np.argmax(rms >= rms.max() - ONSET_WITHIN_DB)) * FRAME
+        return 0, 0
+    loud = np.flatnonzero(rms >= rms.max() - ONSET_WITHIN_DB)
+    return int(loud[0]) * FRAME, (int(loud[-1]) + 1) * FRAME
+
+
+def first_speech_sample(caller: np.ndarray) -> int:
+    """Start of the first 10 ms frame within 30 dB of the file's loudest frame."""
+    return speech_span(caller)[0]
 
 
 def duck_frame(planned: np.ndarray, actual: np.ndarray, onset_frame: int) -> int | None:
