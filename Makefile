@@ -8,14 +8,26 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMPS := .setup-stamps
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PIP := $(BIN)/pip --quiet --disable-pip-version-check
+PIP_VERSION := 26.3
+
+# llama-cpp-python compiles llama.cpp. It is built once per version and flag
+# set into a wheel outside the tree (a second clone reuses it) with the
+# portable flags of tools/llama-cmake-args, never -march=native; the venv
+# installs only that wheel. constraints.txt pins every other package.
+LLAMA_CPP_VERSION := $(shell sed -n 's/^llama-cpp-python==//p' constraints.txt)
+LLAMA_CMAKE_ARGS := $(shell tools/llama-cmake-args)
+LLAMA_WHEELS := $(HOME)/.cache/appliance-build/llama-cpp-python-$(LLAMA_CPP_VERSION)-$(shell \
+	printf '%s' '$(LLAMA_CMAKE_ARGS)' | sha256sum | cut -c1-12)
 
 # Build: ALSA, speex, systemd headers for the Python bindings; swig/cmake for
 # pocketsphinx and llama.cpp. Run: espeak-ng (caller voices), sox, the
 # PulseAudio null-sink loop used as a sound card in tests, alsa-utils (its
 # recordings are test speech), systemd (systemd-analyze checks the unit).
+# strace watches the offline test for network sockets (C++ code included).
 APT_PACKAGES := build-essential cmake pkg-config swig python3-venv python3-dev \
 	libasound2-dev libspeexdsp-dev libsystemd-dev libsndfile1 \
-	espeak-ng sox pulseaudio pulseaudio-utils libasound2-plugins alsa-utils systemd
+	espeak-ng sox pulseaudio pulseaudio-utils libasound2-plugins alsa-utils systemd strace
 
 .PHONY: demo test setup lint bench clean-setup
 
@@ -45,13 +57,20 @@ $(STAMPS)/apt: Makefile
 	fi
 	@mkdir -p $(STAMPS) && touch $@
 
-$(STAMPS)/venv: pyproject.toml $(STAMPS)/apt
+$(STAMPS)/venv: pyproject.toml constraints.txt tools/llama-cmake-args $(STAMPS)/apt
 	@[ -x $(BIN)/python ] || { echo "setup: creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
-	@$(BIN)/python -c "import llama_cpp" 2>/dev/null || echo "setup: compiling llama.cpp for llama-cpp-python;" \
-		"this takes about 5 minutes on 2 cores, once"
-	@echo "setup: installing the appliance package and its dependencies into $(VENV)"
-	@$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@$(PIP) install pip==$(PIP_VERSION)
+	@if ! ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1; then \
+		echo "setup: compiling llama.cpp $(LLAMA_CPP_VERSION) (portable: $(LLAMA_CMAKE_ARGS));" \
+			"this takes about 5 minutes on 2 cores, once"; \
+		rm -rf $(LLAMA_WHEELS).partial && \
+		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) wheel --no-deps --no-cache-dir \
+			--no-binary llama-cpp-python llama-cpp-python==$(LLAMA_CPP_VERSION) \
+			-w $(LLAMA_WHEELS).partial && mv $(LLAMA_WHEELS).partial $(LLAMA_WHEELS); \
+	fi
+	@echo "setup: installing the appliance package and its pinned dependencies into $(VENV)"
+	@$(PIP) install -c constraints.txt --find-links $(LLAMA_WHEELS) --only-binary llama-cpp-python \
+		-e '.[dev]'
 	@mkdir -p $(STAMPS) && touch $@
 
 $(STAMPS)/models: models/manifest.toml $(STAMPS)/venv
