@@ -43,11 +43,10 @@ from appliance.messages import (
 )
 from appliance.speech.asr import PreRoll, Recognizer
 from appliance.speech.clauses import split_clauses
+from appliance.speech.wake import FRAME_SAMPLES
 
 log = logging.getLogger(__name__)
 
-WAKE_FRAME_SAMPLES = 1280
-"""openWakeWord's native 80 ms frame."""
 SPEECH_START_MS = 60.0
 """VAD speech that opens an utterance while listening, milliseconds."""
 YIELD_WAIT_S = 1.5
@@ -152,11 +151,11 @@ class Kiosk:
         if self._wake is None:
             return
         self._wake_buffer.append(frame.samples)
-        if sum(len(part) for part in self._wake_buffer) < WAKE_FRAME_SAMPLES:
+        if sum(len(part) for part in self._wake_buffer) < FRAME_SAMPLES:
             return
         block = np.concatenate(self._wake_buffer)
-        self._wake_buffer = [block[WAKE_FRAME_SAMPLES:]] if len(block) > WAKE_FRAME_SAMPLES else []
-        if self._wake(block[:WAKE_FRAME_SAMPLES], self._t) is None:
+        self._wake_buffer = [block[FRAME_SAMPLES:]] if len(block) > FRAME_SAMPLES else []
+        if self._wake(block[:FRAME_SAMPLES], self._t) is None:
             return
         self._emit("wake")
         if self.state is State.SPEAKING:

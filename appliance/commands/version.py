@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from importlib import metadata
 
-STACK = ("pyalsaaudio", "speexdsp", "openwakeword", "vosk", "pocketsphinx", "piper-tts",
+STACK = ("pyalsaaudio", "speexdsp", "onnxruntime", "vosk", "pocketsphinx", "piper-tts",
          "llama-cpp-python", "gpiozero", "systemd-python", "numpy", "soxr", "soundfile")
 
 

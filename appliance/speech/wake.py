@@ -1,16 +1,23 @@
-"""Wake word detection with openWakeWord on the echo-cancelled signal.
+"""Wake word detection with openWakeWord's ONNX models on the echo-cancelled signal.
 
 Fed 80 ms (1280-sample) frames; a detection needs `patience_frames`
 consecutive scores at or above `threshold`, and the detector then stays
 quiet until the score falls below the threshold again, so one spoken wake
-word is one `WakeWord` event. Every model file comes from `models/`
-(openWakeWord 0.5.1 would otherwise look for, or fetch, its own copies).
+word is one `WakeWord` event. Every model file comes from `models/`.
+
+The three models (mel spectrogram, Google's speech embedding, the wake word
+classifier) run here directly on onnxruntime, the same streaming steps as
+openWakeWord 0.5.1's `AudioFeatures` and `Model.predict`: importing that
+package pulls scikit-learn and SciPy into the kiosk (its `__init__` imports a
+verifier trainer), about 96 MB of resident memory for nothing the kiosk uses.
+tests/speech/test_wake.py checks the scores against openWakeWord's own.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -20,9 +27,31 @@ from appliance.messages import SAMPLE_RATE_HZ, WakeWord
 from appliance.models import require
 
 FRAME_SAMPLES = 1280
-"""openWakeWord's step: 80 ms at 16 kHz."""
+"""openWakeWord's step: 80 ms at 16 kHz; one embedding and one score per frame."""
+MEL_CONTEXT_SAMPLES = 480
+"""Audio before the frame that its mel frames also see (3 hops of 10 ms)."""
+MEL_WINDOW_FRAMES = 76
+"""Mel frames (10 ms hop) the embedding model reads at once."""
+WARM_UP_SCORES = 5
+"""Scores reported as 0 after start or reset, as openWakeWord does while its buffers fill."""
 
 log = logging.getLogger(__name__)
+
+
+def _session(path: Path) -> Any:
+    """One single-threaded CPU session: the wake word runs every 80 ms beside the audio loop."""
+    try:
+        import onnxruntime
+    except ImportError as error:
+        raise MissingDependencyError(f"onnxruntime: not installed ({error}); "
+                                     "pip install onnxruntime") from None
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    try:
+        return onnxruntime.InferenceSession(str(path), sess_options=options,
+                                            providers=["CPUExecutionProvider"])
+    except Exception as error:  # onnxruntime raises its own exception types for bad files
+        raise ModelError(f"{path}: not an ONNX model onnxruntime can load ({error})") from None
 
 
 def wake_model_file(name: str, models_dir: Path) -> str:
@@ -43,31 +72,63 @@ class WakeWordDetector:
 
     def __init__(self, settings: WakeSettings, models_dir: Path) -> None:
         model_path = require(wake_model_file(settings.model, models_dir), models_dir)
-        melspec = require("melspectrogram.onnx", models_dir)
-        embedding = require("embedding_model.onnx", models_dir)
-        try:
-            from openwakeword.model import Model
-        except ImportError as error:
-            raise MissingDependencyError(f"openwakeword: not installed ({error}); "
-                                         "pip install openwakeword==0.5.1") from None
-        self._model = Model(wakeword_models=[str(model_path)], inference_framework="onnx",
-                            melspec_model_path=str(melspec), embedding_model_path=str(embedding))
-        self._key = next(iter(self._model.models))
+        self._melspec = _session(require("melspectrogram.onnx", models_dir))
+        self._embedding = _session(require("embedding_model.onnx", models_dir))
+        self._classifier = _session(model_path)
+        classifier_input = self._classifier.get_inputs()[0]
+        self._classifier_input = classifier_input.name
+        self._context = int(classifier_input.shape[1])  # embeddings the classifier reads
         self.name = settings.model.removesuffix(".onnx")
         self._threshold = settings.threshold
         self._patience = settings.patience_frames
+        # Buffers start as openWakeWord's do: ones for the mel frames, and the
+        # embeddings of low-level noise (seeded here, so runs repeat).
+        self._audio_tail = np.zeros(0, dtype=np.int16)
+        self._mel = np.ones((MEL_WINDOW_FRAMES, 32), dtype=np.float32)
+        noise = np.random.default_rng(0).integers(-1000, 1000, 4 * SAMPLE_RATE_HZ).astype(np.int16)
+        self._embeddings = self._embed_clip(noise)[-self._context:]
+        self._scores = 0
         self._above = 0
         self._armed = True
         self._fed = 0
         log.info("wake word %s from %s (threshold %.2f, patience %d)", self.name, model_path.name,
                  self._threshold, self._patience)
 
+    def _mel_frames(self, samples: np.ndarray) -> np.ndarray:
+        """Mel spectrogram frames, scaled as openWakeWord scales them for the embedding model."""
+        spectrum = self._melspec.run(None, {"input": samples.astype(np.float32)[None, :]})[0]
+        return np.squeeze(spectrum) / 10.0 + 2.0
+
+    def _embed(self, windows: np.ndarray) -> np.ndarray:
+        """Speech embeddings (N, 96) of mel windows (N, 76, 32)."""
+        batch = windows.astype(np.float32)[..., None]
+        return self._embedding.run(None, {"input_1": batch})[0].reshape(len(windows), -1)
+
+    def _embed_clip(self, samples: np.ndarray) -> np.ndarray:
+        mel = self._mel_frames(samples)
+        starts = range(0, len(mel) - MEL_WINDOW_FRAMES + 1, 8)
+        return self._embed(np.stack([mel[i:i + MEL_WINDOW_FRAMES] for i in starts]))
+
+    def score(self, frame: np.ndarray) -> float:
+        """The classifier's score after one more 80 ms frame (0 while the buffers warm up)."""
+        audio = np.concatenate([self._audio_tail, frame])
+        self._audio_tail = audio[-MEL_CONTEXT_SAMPLES:]
+        self._mel = np.vstack([self._mel, self._mel_frames(audio)])[-MEL_WINDOW_FRAMES:]
+        embedding = self._embed(self._mel[None])
+        self._embeddings = np.vstack([self._embeddings, embedding])[-self._context:]
+        features = self._embeddings[None].astype(np.float32)
+        score = float(self._classifier.run(None, {self._classifier_input: features})[0].reshape(-1)[0])
+        self._scores += 1
+        return score if self._scores > WARM_UP_SCORES else 0.0
+
     def process(self, frame: np.ndarray, t: float | None = None) -> WakeWord | None:
-        """Score one frame (int16, 16 kHz); `t` is its start time, default: audio fed so far."""
+        """Score one 1280-sample frame (int16, 16 kHz); `t` is its start time, default: audio fed so far."""
         samples = np.asarray(frame, dtype=np.int16).reshape(-1)
+        if samples.size != FRAME_SAMPLES:
+            raise ValueError(f"wake word frames are {FRAME_SAMPLES} samples, got {samples.size}")
         start_t = self._fed / SAMPLE_RATE_HZ if t is None else t
         self._fed += samples.size
-        score = float(self._model.predict(samples)[self._key])
+        score = self.score(samples)
         if score < self._threshold:
             self._above, self._armed = 0, True
             return None
@@ -79,12 +140,12 @@ class WakeWordDetector:
 
     def reset(self) -> None:
         """Forget recent scores (e.g. after a detection was acted on); features keep streaming."""
-        self._model.reset()
+        self._scores = 0
         self._above, self._armed = 0, True
 
     def close(self) -> None:
         """Release the ONNX sessions. Safe to call twice."""
-        self._model = None
+        self._melspec = self._embedding = self._classifier = None
 
     def __enter__(self) -> WakeWordDetector:
         return self

@@ -43,3 +43,24 @@ def test_other_speech_does_not_fire(detector, speak):
 def test_unknown_wake_model_is_one_line_error(config):
     with pytest.raises(ModelError, match="hey_nobody"):
         WakeWordDetector(dataclasses.replace(config.wake, model="hey_nobody"), config.models_dir())
+
+
+def test_scores_match_openwakeword_itself(config, speak):
+    """The in-house streaming steps give openWakeWord 0.5.1's own scores, frame by frame.
+
+    Only the first 16 frames may differ: both start their embedding history
+    from noise (openWakeWord's unseeded).
+    """
+    from openwakeword.model import Model
+
+    models = config.models_dir()
+    theirs = Model(wakeword_models=[str(models / "hey_jarvis_v0.1.onnx")], inference_framework="onnx",
+                   melspec_model_path=str(models / "melspectrogram.onnx"),
+                   embedding_model_path=str(models / "embedding_model.onnx"))
+    ours = WakeWordDetector(config.wake, models)
+    audio = np.concatenate([speak("The lift is on the left.", pad_s=1.0), speak("Hey Jarvis!")])
+    frames = [audio[i:i + FRAME_SAMPLES] for i in range(0, len(audio) - FRAME_SAMPLES + 1, FRAME_SAMPLES)]
+    their_scores = np.array([theirs.predict(frame)["hey_jarvis_v0.1"] for frame in frames])
+    our_scores = np.array([ours.score(frame) for frame in frames])
+    assert their_scores.max() > 0.5, "the reference never fired: the comparison would be empty"
+    assert np.abs(their_scores[20:] - our_scores[20:]).max() < 0.02
