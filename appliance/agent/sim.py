@@ -125,6 +125,8 @@ class SimResult:
     answer_latencies_ms: list[float]
     skipped_lines: int
     history: tuple[Message, ...]
+    spoken: tuple[SpokenLine, ...]
+    """The caller's lines as placed in the room, with their speech spans: the ground truth."""
 
 
 def run_sim(config: Config, script: Script, out_dir: Path, *, realtime: bool = False,
@@ -147,7 +149,7 @@ def run_sim(config: Config, script: Script, out_dir: Path, *, realtime: bool = F
     plot_timeline(out_dir / "timeline.png", speaker, mic, records, starts)
     return SimResult(out_dir, records, _latencies(records, scheduler, speaker, replans=True),
                      _latencies(records, scheduler, speaker, replans=False), len(scheduler.skipped),
-                     history)
+                     history, tuple(scheduler.spoken))
 
 
 def _drive(pipeline: Pipeline, scheduler: CallerScheduler, room: SimulatedRoom,

@@ -29,17 +29,23 @@ def _events(result, name):
 
 
 def test_default_script_cuts_the_agent_and_replans(sim):
+    """What holds for any reply the model gives: the cut lands in the agent's speech, keeps
+    a prefix of the reply as heard, and the re-plan starts once the caller has finished."""
     result, _ = sim
     records = result.records
     stops = [i for i, record in enumerate(records) if record["event"] == "barge_in_stop"]
     assert stops, "the correction never cut the agent"
     first = records[stops[0]]
+    speaking = [r["t"] for r in records[:stops[0]] if r["event"] == "agent_speech_start"]
+    assert speaking and speaking[-1] <= first["onset_t"] <= first["t"], "the cut was not during speech"
     assert first["heard_text"], "the cut came before the caller heard a word"
     assert first["reply_text"].startswith(first["heard_text"])
-    assert len(first["heard_text"]) < len(first["reply_text"]), "the cut did not shorten the reply"
+    correction = next(s for s in result.spoken if s.line.after_agent_word is not None)
     after = [record["event"] for record in records[stops[0]:]]
     assert "replan" in after
     assert after.index("replan") < after.index("agent_speech_start")
+    replan = records[stops[0] + after.index("replan")]
+    assert replan["t"] >= correction.speech_end / SAMPLE_RATE_HZ, "re-planned before the caller finished"
 
 
 def test_history_holds_only_what_was_heard(sim):
