@@ -3,7 +3,9 @@
 Not a test (it asserts nothing): run it for the figures in reports.
   .venv/bin/python tests/screen/measure_screen.py [--shots DIR] [--script FILE]
 Runs the default front-desk conversation in real time with the screen served,
-watched by headless Chromium at 800x480. Each view carries the wall-clock time
+watched by headless Chromium at 800x480. If nobody has cut the agent by its
+third played word, the script presses the page's talk button to cut it, so
+that every state gets its screenshot. Each view carries the wall-clock time
 the conversation thread published it; the page logs how long after that the
 next frame started once the DOM was updated (requestAnimationFrame).
 """
@@ -79,7 +81,8 @@ def main() -> int:
     driver = open_browser(profile)
     console.serving.wait(600)
     driver.get(f"http://127.0.0.1:{port}/")
-    taken, peak_kib = set(), 0
+    taken, pressed = set(), False
+    peak_kib = {"kiosk": 0, "browser": 0, "both": 0}
     check = ("const b = document.body.dataset, r = document.getElementById('reply').dataset;"
              " return {" + ", ".join(f"{name}: {cond}" for name, cond in MOMENTS.items()) + "};")
     while thread.is_alive():
@@ -90,7 +93,12 @@ def main() -> int:
                 resize(driver, (1920, 1080))
                 driver.save_screenshot(str(args.shots / f"{name}-1920x1080.png"))
                 resize(driver, (800, 480))
-        peak_kib = max(peak_kib, pss_kib(browser_pids(profile)) + pss_kib([os.getpid()]))
+        if "speaking" in taken and not pressed:
+            driver.find_element("id", "talk").click()
+            pressed = True
+        now = {"kiosk": pss_kib([os.getpid()]), "browser": pss_kib(browser_pids(profile))}
+        now["both"] = now["kiosk"] + now["browser"]
+        peak_kib = {part: max(peak_kib[part], now[part]) for part in peak_kib}
         thread.join(timeout=0.05)
     log = driver.execute_script("return window.screenLog;")
     driver.quit()
@@ -102,7 +110,8 @@ def main() -> int:
           f"max {latencies[-1]:.0f} ms")
     print(f"screen server thread CPU: {result.screen_cpu_s * 1e3:.0f} ms over {seconds:.0f} s "
           f"({100 * result.screen_cpu_s / seconds:.2f} % of one core)")
-    print(f"peak PSS, kiosk process + headless Chromium: {peak_kib / 1024:.0f} MiB")
+    print("peak PSS: " + ", ".join(f"{part} {kib / 1024:.0f} MiB" for part, kib in peak_kib.items())
+          + " (kiosk = this process: every model, the sim and selenium's client)")
     print(f"screenshots ({', '.join(sorted(taken))}) in {args.shots}")
     return 0
 

@@ -54,6 +54,8 @@ function render(view) {
   $("caller-text").textContent = view.caller.text;
   renderReply(view.reply);
   $("hint").hidden = !(view.ready && caller.hidden && view.reply.words.length === 0);
+  $("hint").textContent = view.state === "listening" ? "Go ahead, I am listening."
+    : "Press Talk or say the wake word.";
   $("talk").textContent = view.state === "speaking" ? "Stop" : "Talk";
   idleClearS = view.idle_clear_s;
 }
