@@ -73,7 +73,7 @@ class ScreenView:
         else:
             return
         self._changed()
-        if event == "barge_in_stop" and self.first_cut is None:
+        if self.first_cut is None and self._cut and self._state == "yielding":
             self.first_cut = self.current
 
     def on_placed(self, placement: ChunkPlacement) -> None:

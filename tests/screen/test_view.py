@@ -57,7 +57,9 @@ def test_the_cut_freezes_the_caption_at_the_events_played_samples():
     view.tick(5 * WORD_SAMPLES)                      # the fade-out still counts samples
     assert view.current["reply"] == {"words": ["Guests", "park", "in", "the", "garage."],
                                      "heard": 2, "cut": True}
-    assert view.first_cut == view.current
+    assert view.first_cut is None
+    view.on_event({"event": "state", "state": "yielding"})
+    assert view.first_cut == view.current and view.first_cut["state"] == "yielding"
 
 
 def test_an_idle_screen_forgets_the_guest_after_idle_clear_s():
