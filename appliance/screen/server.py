@@ -18,6 +18,7 @@ import asyncio
 import collections
 import json
 import logging
+import os
 import socket
 import threading
 from collections.abc import Callable
@@ -107,8 +108,6 @@ class ScreenServer:
         """CPU time the server thread used so far (user + system), seconds."""
         if self._native_id is None:
             return 0.0
-        import os
-
         try:
             with open(f"/proc/self/task/{self._native_id}/stat", encoding="ascii") as handle:
                 fields = handle.read().rsplit(")", 1)[1].split()
