@@ -70,7 +70,7 @@ class ScreenServer:
         self._on_talk = on_talk
         self._sock = sock
         self._pending: collections.deque[dict] = collections.deque(maxlen=settings.queue_views)
-        self._latest = json.dumps({"seq": -1})
+        self._latest: str | None = None     # the newest view, as JSON; None before the first
         self._changed: list[asyncio.Event] = []
         self._streams: set[asyncio.Task] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -127,6 +127,7 @@ class ScreenServer:
             loop.close()
             return
         self._loop = loop
+        loop.call_soon(self._deliver)                  # views published before the start
         self._started.set()
         loop.run_forever()
         loop.run_until_complete(self._shut())
@@ -174,7 +175,8 @@ class ScreenServer:
                                                "Cache-Control": "no-store"})
         await response.prepare(request)
         changed = asyncio.Event()
-        changed.set()                                  # the current view first
+        if self._latest is not None:
+            changed.set()                              # the current view first
         self._changed.append(changed)
         task = asyncio.current_task()
         assert task is not None

@@ -51,7 +51,9 @@ class ScreenView:
         self._playing = False        # the reply is on the speaker: tick() advances it
         self.current: View = self._build()
         self.first_cut: View | None = None
-        """The view right after the first barge-in cut (the sim's screen.png)."""
+        """The view right after the first barge-in cut, once the state is yielding
+        (`appliance sim`'s screen.png)."""
+        publish(self.current)            # a page that connects before any event shows this
 
     def on_event(self, record: dict[str, Any]) -> None:
         """An event-log record (subscribe this to the EventLog)."""

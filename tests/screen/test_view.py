@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import urllib.request
 
@@ -94,6 +95,20 @@ def test_publish_never_blocks_and_keeps_the_newest_views():
     for seq in range(100):
         server.publish({"seq": seq})
     assert [view["seq"] for view in server._pending] == [96, 97, 98, 99]
+
+
+def test_a_page_connecting_before_any_event_gets_a_whole_view():
+    settings = ScreenSettings(port=free_port())
+    server = ScreenServer(settings, on_talk=lambda: None)
+    ScreenView(settings, server.publish, site_name="Before")     # published before the start
+    with server:
+        stream = urllib.request.urlopen(server.url + "events", timeout=10)
+        line = b""
+        while not line.startswith(b"data:"):
+            line = stream.readline()
+        stream.close()
+    view = json.loads(line.removeprefix(b"data:"))
+    assert view["site"] == "Before" and view["reply"]["words"] == [] and view["seq"] == 0
 
 
 def test_close_returns_with_a_page_still_listening():
