@@ -23,6 +23,8 @@ from appliance.agent.script import load_script
 from appliance.agent.sim import run_sim
 from appliance.config import Config, ScreenSettings
 
+pytestmark = pytest.mark.slow   # every model, in real time
+
 SCRIPT = """
 [[line]]
 text = "Hi. Can you tell me about breakfast?"
