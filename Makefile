@@ -25,9 +25,12 @@ LLAMA_WHEELS := $(HOME)/.cache/appliance-build/llama-cpp-python-$(LLAMA_CPP_VERS
 # PulseAudio null-sink loop used as a sound card in tests, alsa-utils (its
 # recordings are test speech), systemd (systemd-analyze checks the unit).
 # strace watches the offline test for network sockets (C++ code included).
+# chromium renders the screen (sim's screen.png) and, with chromium-driver,
+# runs the browser tests of the kiosk's page.
 APT_PACKAGES := build-essential cmake pkg-config swig python3-venv python3-dev \
 	libasound2-dev libspeexdsp-dev libsystemd-dev libsndfile1 \
-	espeak-ng sox pulseaudio pulseaudio-utils libasound2-plugins alsa-utils systemd strace
+	espeak-ng sox pulseaudio pulseaudio-utils libasound2-plugins alsa-utils systemd strace \
+	chromium chromium-driver
 
 .PHONY: demo test setup lint bench clean-setup
 

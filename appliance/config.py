@@ -246,6 +246,27 @@ class ServiceSettings:
 
 
 @dataclass(frozen=True)
+class ScreenSettings:
+    enabled: bool = setting(False, "serve the kiosk's screen (captions, state, a talk button) over HTTP")
+    host: str = setting(
+        "127.0.0.1", "address the screen listens on when systemd passes no socket; keep it loopback"
+    )
+    port: int = setting(8765, "TCP port of the screen when systemd passes no socket", min=1, max=65535)
+    idle_clear_s: float = setting(
+        20.0, "after this long back in idle the screen shows nothing of the last guest's "
+        "conversation (also when the page loses the kiosk), seconds", min=0, max=600,
+    )
+    site_name: str = setting(
+        "Harbour View Hotel", "name shown at the top of the screen (the default persona's; until a "
+        "knowledge file names the site)",
+    )
+    queue_views: int = setting(
+        32, "screen updates held for the web server; the oldest is dropped when it falls behind",
+        min=2, max=1024,
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     audio: AudioSettings = dataclasses.field(default_factory=AudioSettings)
     aec: AecSettings = dataclasses.field(default_factory=AecSettings)
@@ -255,6 +276,7 @@ class Config:
     tts: TtsSettings = dataclasses.field(default_factory=TtsSettings)
     llm: LlmSettings = dataclasses.field(default_factory=LlmSettings)
     gpio: GpioSettings = dataclasses.field(default_factory=GpioSettings)
+    screen: ScreenSettings = dataclasses.field(default_factory=ScreenSettings)
     service: ServiceSettings = dataclasses.field(default_factory=ServiceSettings)
 
     def models_dir(self) -> Path:

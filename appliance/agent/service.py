@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from appliance.agent.events import EventLog
 from appliance.agent.pipeline import Pipeline
@@ -27,6 +28,9 @@ from appliance.config import Config
 from appliance.device.gpio import Amplifier, PushToTalk, StatusLed
 from appliance.device.notify import Notifier, Watchdog, watchdog_interval_s
 from appliance.messages import SAMPLE_RATE_HZ, State
+
+if TYPE_CHECKING:
+    from appliance.screen.screen import Screen
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +51,18 @@ class KioskService:
         self.button = PushToTalk(config.gpio, on_press=self._pressed, on_release=lambda _s: None,
                                  pin_factory=pin_factory)
         self.pipeline.kiosk.on_state(self._show_state)
+        self.screen = self._open_screen(config)
         self.watchdog = Watchdog(lambda: self.pipeline.loop.periods_done, self.notifier,
                                  watchdog_interval_s())
+
+    def _open_screen(self, config: Config) -> Screen | None:
+        """The page on the socket systemd passed in, or on `[screen] host:port`."""
+        if not config.screen.enabled:
+            return None
+        from appliance.screen.screen import Screen
+        from appliance.screen.server import systemd_socket
+
+        return Screen(config.screen, self.pipeline, sock=systemd_socket())
 
     def _pressed(self) -> None:
         try:
@@ -79,14 +93,21 @@ class KioskService:
             if self.pipeline.loop.error is not None:
                 raise self.pipeline.loop.error
             self.pipeline.pump(timeout=4 * period_s)
+            presses = self.screen.presses() if self.screen is not None else 0
             while not self._presses.empty():
                 self._presses.get_nowait()
+                presses += 1
+            for _ in range(presses):
                 kiosk.push_to_talk(self.pipeline.loop.periods_done * period_s)
+            if self.screen is not None:
+                self.screen.tick()
 
     def close(self) -> None:
         """Stop every thread and release the card and the models; safe to call twice."""
         self.notifier.stopping()
         self.watchdog.close()
+        if self.screen is not None:
+            self.screen.close()
         self.pipeline.close()
         for part in (self.button, self.led, self.amplifier, self.device):
             part.close()

@@ -34,6 +34,7 @@ from appliance.audiofile import write_wav
 from appliance.bench.metrics import speech_span
 from appliance.config import Config
 from appliance.messages import SAMPLE_RATE_HZ, SpeechChunk, State
+from appliance.screen.screen import Screen
 
 SIM_ROOM = RoomSettings(echo_delay_ms=6.0, echo_gain_db=-2.0, rt60_s=0.3, speaker_clip=0.3,
                         noise="pink", noise_dbfs=-55.0, seed=7)
@@ -127,21 +128,31 @@ class SimResult:
     history: tuple[Message, ...]
     spoken: tuple[SpokenLine, ...]
     """The caller's lines as placed in the room, with their speech spans: the ground truth."""
+    first_cut_view: dict | None = None
+    """What the screen showed right after the first barge-in cut (for screen.png)."""
+    screen_cpu_s: float | None = None
+    """CPU time of the screen's web server thread, when it served the page, seconds."""
 
 
 def run_sim(config: Config, script: Script, out_dir: Path, *, realtime: bool = False,
             console: TextIO = sys.stdout, room: RoomSettings = SIM_ROOM) -> SimResult:
-    """Run the whole scripted conversation; write events.jsonl, conversation.wav, timeline.png."""
+    """Run the whole scripted conversation; write events.jsonl, conversation.wav, timeline.png.
+
+    With `[screen] enabled` the page is served while it runs (watch it with `realtime`)."""
     config = dataclasses.replace(config, audio=dataclasses.replace(config.audio, backend="sim"))
     out_dir.mkdir(parents=True, exist_ok=True)
     device = SimulatedRoom(room, config.audio.period_ms, config.audio.periods)
     device.open()
-    with EventLog(out_dir / "events.jsonl") as events, Pipeline(config, device, events) as pipeline:
+    with EventLog(out_dir / "events.jsonl") as events, Pipeline(config, device, events) as pipeline, \
+            Screen(config.screen, pipeline, serve=config.screen.enabled) as screen:
         events.subscribe(ConsoleTimeline(console))
+        if screen.url:
+            print(f"screen: {screen.url}", file=console, flush=True)
         scheduler = CallerScheduler(script, device, console, pipeline.tts.synthesize)
-        _drive(pipeline, scheduler, device, realtime)
+        _drive(pipeline, scheduler, device, screen, realtime)
         records = list(events.records)
         history = pipeline.kiosk.conversation.messages
+        screen_cpu_s = screen.server.cpu_seconds() if screen.server is not None else None
     device.close()
     speaker, mic = device.actual, device.mic
     write_wav(out_dir / "conversation.wav", np.stack([speaker, mic], axis=1))
@@ -149,10 +160,10 @@ def run_sim(config: Config, script: Script, out_dir: Path, *, realtime: bool = F
     plot_timeline(out_dir / "timeline.png", speaker, mic, records, starts)
     return SimResult(out_dir, records, _latencies(records, scheduler, speaker, replans=True),
                      _latencies(records, scheduler, speaker, replans=False), len(scheduler.skipped),
-                     history, tuple(scheduler.spoken))
+                     history, tuple(scheduler.spoken), screen.view.first_cut, screen_cpu_s)
 
 
-def _drive(pipeline: Pipeline, scheduler: CallerScheduler, room: SimulatedRoom,
+def _drive(pipeline: Pipeline, scheduler: CallerScheduler, room: SimulatedRoom, screen: Screen,
            realtime: bool) -> None:
     period_s = room.period_samples / SAMPLE_RATE_HZ
     wall_start = time.perf_counter()
@@ -161,6 +172,9 @@ def _drive(pipeline: Pipeline, scheduler: CallerScheduler, room: SimulatedRoom,
         pipeline.loop.step()
         pipeline.pump(feed=feed)
         t = room.samples_elapsed / SAMPLE_RATE_HZ
+        for _ in range(screen.presses()):
+            pipeline.kiosk.push_to_talk(t)
+        screen.tick()
         scheduler.check(t, pipeline)
         if realtime:  # pace to the wall clock; nothing waits on this for correctness
             time.sleep(max(0.0, t - (time.perf_counter() - wall_start)))

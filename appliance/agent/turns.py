@@ -95,11 +95,17 @@ class Kiosk:
         self._cut: HeardCut | None = None
         self._listen_until = 0.0
         self._state_listeners: list[Callable[[State], None]] = []
+        self._placement_listeners: list[Callable[[ChunkPlacement], None]] = []
 
     # -- inputs ----------------------------------------------------------------
     def on_state(self, listener: Callable[[State], None]) -> None:
         """Call `listener` with every new state (LED, systemd STATUS=)."""
         self._state_listeners.append(listener)
+
+    def on_placed(self, listener: Callable[[ChunkPlacement], None]) -> None:
+        """Call `listener` with every chunk of a reply the speaker accepted (the screen's
+        captions: its words and the played-sample index where they start)."""
+        self._placement_listeners.append(listener)
 
     def push_to_talk(self, t: float) -> None:
         """A button press: starts listening when idle, cuts the agent when it speaks."""
@@ -253,8 +259,11 @@ class Kiosk:
             self._pending = None
             if start is None:                     # a cut happened meanwhile: stale
                 continue
-            self._placements.append(ChunkPlacement(start, chunk))
+            placement = ChunkPlacement(start, chunk)
+            self._placements.append(placement)
             self._reply_text.append(chunk.text)
+            for listener in self._placement_listeners:
+                listener(placement)
             if self.state is State.THINKING:
                 self._set_state(State.SPEAKING)
                 self._emit("agent_speech_start", text=chunk.text)
@@ -273,7 +282,8 @@ class Kiosk:
         self._reply, self._pending = None, None
         self._cut = self.conversation.truncate_to_heard(event.played_samples, self._placements)
         self._emit("barge_in_stop", heard_text=self._cut.heard_text, onset_t=round(event.onset_t, 3),
-                   source=event.source, reply_text=" ".join(self._reply_text))
+                   source=event.source, reply_text=" ".join(self._reply_text),
+                   played_samples=event.played_samples)
         self._cut_t = self._t
         if not self._candidate:              # push-to-talk or wake word: wait for speech
             self._utterance_open = False

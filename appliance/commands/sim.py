@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import statistics
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from appliance.commands import config_from
+
+if TYPE_CHECKING:
+    from appliance.agent.sim import SimResult
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -16,9 +21,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--script", type=Path, help="caller script TOML (default: the built-in "
                         "front-desk conversation)")
     parser.add_argument("--out", type=Path, default=Path("out/sim"),
-                        help="directory for events.jsonl, conversation.wav, timeline.png")
+                        help="directory for events.jsonl, conversation.wav, timeline.png, screen.png")
     parser.add_argument("--realtime", action="store_true",
                         help="pace the room to the wall clock instead of running as fast as possible")
+    parser.add_argument("--screen", action="store_true",
+                        help="serve the kiosk's screen ([screen] host:port) while the simulation runs "
+                        "in real time (implies --realtime): open the printed address in a browser")
     parser.set_defaults(handler=run)
 
 
@@ -34,11 +42,13 @@ def run(args: argparse.Namespace) -> int:
     from appliance.agent.sim import run_sim
 
     config = config_from(args)
+    if args.screen:
+        config = dataclasses.replace(config, screen=dataclasses.replace(config.screen, enabled=True))
     script = load_script(args.script)
     if not args.verbose:  # the timeline below shows the events; keep the log to warnings
         logging.getLogger().setLevel(logging.WARNING)
     print(f"appliance sim: {len(script.lines)} caller lines from {script.path}; loading models…")
-    result = run_sim(config, script, args.out, realtime=args.realtime)
+    result = run_sim(config, script, args.out, realtime=args.realtime or args.screen)
     stops = [r for r in result.records if r["event"] == "barge_in_stop"]
     print()
     print(f"barge-ins: {len(stops)}; replies re-planned: "
@@ -48,6 +58,24 @@ def run(args: argparse.Namespace) -> int:
     print(f"reply latency (any caller turn to agent's first sample): {_ms(result.answer_latencies_ms)}")
     if result.skipped_lines:
         print(f"{result.skipped_lines} script line(s) never triggered (see the timeline)")
+    if result.screen_cpu_s is not None:
+        seconds = result.records[-1]["t"] if result.records else 0.0
+        print(f"screen server CPU: {result.screen_cpu_s * 1e3:.0f} ms over {seconds:.0f} s of conversation")
     for name in ("events.jsonl", "conversation.wav", "timeline.png"):
         print(f"wrote {result.out_dir / name}")
+    _write_screenshot(result)
     return 0
+
+
+def _write_screenshot(result: SimResult) -> None:
+    """screen.png: the page right after the first cut; a missing browser costs only this file."""
+    from appliance.errors import ApplianceError
+    from appliance.screen.snapshot import screenshot
+
+    if result.first_cut_view is None:
+        print("no screen.png: nobody cut the agent off")
+        return
+    try:
+        print(f"wrote {screenshot(result.first_cut_view, result.out_dir / 'screen.png')}")
+    except ApplianceError as error:
+        print(f"no screen.png: {error}")
