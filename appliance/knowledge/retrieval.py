@@ -43,6 +43,7 @@ GENERIC = frozenset("""
 time times open opens opening close closes closing hour hours start starts end ends long much many
 cost costs price prices pay charge fee where find located location way get available there tonight
 today tomorrow morning evening night day week weekend weekday late early usually work working
+leave take use get buy
 """.split())
 """Content words that every kind of fact shares; they rank facts but never make one relevant."""
 
@@ -171,6 +172,9 @@ class FactIndex:
         terms = self._query_terms(question)
         if not terms:
             return []
+        if all(generic for _stems, _weight, generic in terms.values()):
+            # "When are you open?": the generic words are all the question has.
+            terms = {word: (stems, weight, False) for word, (stems, weight, _g) in terms.items()}
         weight_total = sum(weight for _stems, weight, generic in terms.values() if not generic)
         matches = []
         for index, doc in enumerate(self._docs):
