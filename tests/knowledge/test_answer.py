@@ -14,7 +14,7 @@ import pytest
 
 from appliance.agent.history import Conversation
 from appliance.config import Config, KnowledgeSettings
-from appliance.knowledge.answer import Answerer, cap_reply
+from appliance.knowledge.answer import Answerer, cap_reply, lead_early
 from appliance.knowledge.site import load_site
 from appliance.speech.clauses import words
 
@@ -165,3 +165,10 @@ def test_the_default_reply_is_the_facts_own_text_without_a_model():
     answerer = Answerer(Config())
     assert answer(answerer, "when his dinner") == SITE.fact("dinner").text
     assert answerer.last.source == "fact" and answerer.last.facts == ["dinner"]
+
+
+def test_a_long_first_clause_is_split_where_a_speaker_could_pause():
+    fact = "Breakfast is served from 7 to 10:30 am in the Garden Room."
+    assert list(lead_early(iter([fact, "Enjoy."]))) == [
+        "Breakfast is served", "from 7 to 10:30 am in the Garden Room.", "Enjoy."]
+    assert list(lead_early(iter(["Check-out is at 11 am."]))) == ["Check-out is at 11 am."]
