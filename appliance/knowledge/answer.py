@@ -221,12 +221,12 @@ class Answerer:
             yield from split_clauses(site.fallback)
             return
         record.facts = [fact.topic for fact in facts]
-        conversation.show_latest_as(self._prompt_text(facts, question))
-        grounds = Grounds.of([site.name, question, *(fact.text for fact in facts)])
         if self._phrase is None or self._settings.phrasing == "fact":
             record.source = "fact"
             yield from split_clauses(facts[0].text)
             return
+        conversation.show_latest_as(self._prompt_text(facts, question))
+        grounds = Grounds.of([site.name, question, *(fact.text for fact in facts)])
         yield from self._grounded(self._phrase(conversation), grounds, facts, question, record)
 
     def _prompt_text(self, facts: list[Fact], question: str) -> str:
