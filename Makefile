@@ -32,7 +32,7 @@ APT_PACKAGES := build-essential cmake pkg-config swig python3-venv python3-dev \
 	espeak-ng sox pulseaudio pulseaudio-utils libasound2-plugins alsa-utils systemd strace \
 	chromium chromium-driver
 
-.PHONY: demo test setup lint bench clean-setup
+.PHONY: demo test setup lint bench eval-answers clean-setup
 
 demo: setup
 	@$(BIN)/appliance sim --out out/demo
@@ -42,6 +42,12 @@ test: setup
 
 bench: setup
 	@$(BIN)/appliance bench tests/bench/suite --json out/bench.json --plot out/bench.png
+
+# The answer evaluation (tests/answers/): accuracy, invented facts, fallbacks and
+# first-clause latency on the tuning and the held-back half, through `appliance ask`.
+eval-answers: setup
+	@$(BIN)/python tests/answers/score.py
+	@$(BIN)/python tests/answers/retrieval_methods.py
 
 lint: setup
 	@$(BIN)/ruff check appliance tests

@@ -21,6 +21,7 @@ matches up to the cut.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -33,11 +34,18 @@ SENTENCE_END = (".", "!", "?", "…")
 
 @dataclass(frozen=True)
 class Message:
-    """One turn; `interrupted` marks an assistant turn cut to its heard words."""
+    """One turn; `interrupted` marks an assistant turn cut to its heard words.
+
+    `prompt_text` (a caller's turn with the facts retrieved for it) is what
+    the model reads while that turn is the latest: earlier turns render as
+    the bare words, so the prompt stays short and holds no fact beyond the
+    current answer's.
+    """
 
     role: Role
     text: str
     interrupted: bool = False
+    prompt_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,19 @@ class Conversation:
         self._resumed_prefix = ""
         self._messages.append(Message("user", text))
 
+    def show_latest_as(self, prompt_text: str) -> None:
+        """What the model reads for the latest caller's turn (its words with their facts)."""
+        for index in range(len(self._messages) - 1, -1, -1):
+            message = self._messages[index]
+            if message.role == "user":
+                self._messages[index] = dataclasses.replace(message, prompt_text=prompt_text)
+                return
+
+    @property
+    def last_user_text(self) -> str:
+        """The caller's latest words ("" before the first turn)."""
+        return next((m.text for m in reversed(self._messages) if m.role == "user"), "")
+
     def add_assistant(self, text: str) -> None:
         """A reply that was spoken to its end (or the fallback)."""
         self._resumed_prefix = ""
@@ -135,8 +156,10 @@ class Conversation:
     def prompt_messages(self) -> list[dict[str, str]]:
         """The turns as chat-template messages, with the interruption note after a cut turn."""
         rendered: list[dict[str, str]] = []
-        for message in self._messages:
-            rendered.append({"role": message.role, "content": message.text})
+        latest_user = max((i for i, m in enumerate(self._messages) if m.role == "user"), default=-1)
+        for index, message in enumerate(self._messages):
+            shown = message.prompt_text if index == latest_user and message.prompt_text else message.text
+            rendered.append({"role": message.role, "content": shown})
             if message.interrupted and self._interruption_note:
                 rendered.append({"role": "system", "content": self._interruption_note})
         return rendered

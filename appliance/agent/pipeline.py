@@ -14,18 +14,17 @@ from __future__ import annotations
 import collections
 import logging
 import queue
-from collections.abc import Iterator
 
 from appliance.agent.events import EventLog
-from appliance.agent.history import Conversation
 from appliance.agent.llm import LocalLlm
-from appliance.agent.reply import limit_sentences
 from appliance.agent.turns import Kiosk, Voice
 from appliance.audio.device import AudioDevice
 from appliance.audio.loop import DuplexLoop
 from appliance.audio.speaker import Speaker
 from appliance.config import Config
 from appliance.frontend import FrameTrace, FrontEnd
+from appliance.knowledge.answer import Answerer
+from appliance.knowledge.site import KnowledgeFile
 from appliance.messages import SAMPLE_RATE_HZ, AudioFrame
 from appliance.models import require
 from appliance.speech.asr import open_recognizer
@@ -33,6 +32,10 @@ from appliance.speech.tts import Synthesizer
 from appliance.speech.wake import WakeWordDetector
 
 log = logging.getLogger(__name__)
+
+
+def _nothing_to_cancel() -> None:
+    """The voice's LLM hook when answers are the facts' own words."""
 
 
 class Pipeline:
@@ -45,6 +48,8 @@ class Pipeline:
         self.events = events
         self._ready = False
         self._closers: list = []
+        # The knowledge file first: a bad one is one line and exit 2 before any model loads.
+        knowledge = KnowledgeFile(config.knowledge.file or None)
         try:
             self.speaker = Speaker(device, config.audio)
             self._closers.append(self.speaker.close)
@@ -64,18 +69,22 @@ class Pipeline:
                 self._closers.append(self.wake.close)
             self.recognizer = open_recognizer(config.asr, models_dir)
             self._closers.append(self.recognizer.close)
-            self.llm = LocalLlm(config.llm, models_dir)
-            self._closers.append(self.llm.close)
+            # The LLM only words answers with `knowledge.phrasing = "model"`.
+            self.llm = LocalLlm(config.llm, models_dir) if config.knowledge.phrasing == "model" else None
+            if self.llm is not None:
+                self._closers.append(self.llm.close)
             self.tts = Synthesizer(config.tts, models_dir)
             self._closers.append(self.tts.close)
         except BaseException:
             self.close()
             raise
-        def clauses(conversation: Conversation) -> Iterator[str]:
-            return limit_sentences(self.llm.stream_clauses(conversation), config.llm.max_sentences)
-
-        voice = Voice(clauses=clauses, synthesize=self.tts.synthesize_clause,
-                      cancel_llm=self.llm.cancel)
+        # After ASR and after a barge-in alike, the kiosk speaks the answerer's
+        # checked, capped clauses; the LLM only phrases the retrieved facts.
+        llm = self.llm
+        self.answerer = Answerer(config, llm.stream_clauses if llm is not None else None, knowledge)
+        voice = Voice(clauses=self.answerer.reply, synthesize=self.tts.synthesize_clause,
+                      cancel_llm=llm.cancel if llm is not None else _nothing_to_cancel,
+                      system_prompt=self.answerer.system_prompt)
         self.kiosk = Kiosk(config, speaker=self.speaker, confirm=self.frontend.confirm,
                            recognizer=self.recognizer, voice=voice, events=events,
                            wake=self.wake.process if self.wake is not None else None)
@@ -83,11 +92,13 @@ class Pipeline:
 
     def boot(self) -> int:
         """What the kiosk does at start-up: queue the burst that pre-trains the echo
-        canceller, and decode the system prompt into the LLM's cache. Returns the
+        canceller, and decode the system prompt into the LLM's cache (if one is
+        loaded). Returns the
         burst's length in samples."""
         burst = self.frontend.calibration_burst()
         self.speaker.enqueue_audio(burst, SAMPLE_RATE_HZ)
-        self.llm.prime(self.kiosk.conversation)
+        if self.llm is not None:
+            self.llm.prime(self.kiosk.conversation)
         return len(burst)
 
     def pump(self, feed: bool = True, timeout: float = 0.0) -> int:

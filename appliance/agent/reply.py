@@ -14,7 +14,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 
 from appliance.messages import SpeechChunk
 
@@ -22,26 +22,6 @@ log = logging.getLogger(__name__)
 
 END = None
 """Put after the last chunk: the reply is complete."""
-SENTENCE_END = (".", "!", "?", "…")
-
-
-def limit_sentences(clauses: Iterable[str], max_sentences: int) -> Iterator[str]:
-    """The clauses up to the end of the `max_sentences`-th sentence.
-
-    Closing the source early matters: for the LLM's clause stream it cancels
-    the generation, so a kiosk that only says two sentences never pays for more.
-    """
-    sentences = 0
-    try:
-        for clause in clauses:
-            yield clause
-            sentences += clause.rstrip().rstrip("\"')").endswith(SENTENCE_END)
-            if sentences >= max_sentences:
-                return
-    finally:
-        close = getattr(clauses, "close", None)
-        if close is not None:
-            close()
 
 
 class Reply:

@@ -60,6 +60,8 @@ class Voice:
     clauses: Callable[[Conversation], Iterable[str]]
     synthesize: Callable[[str], SpeechChunk]
     cancel_llm: Callable[[], None]
+    system_prompt: str | None = None
+    """The conversation's system prompt; None = the config's `llm.system_prompt` as written."""
 
 
 class Kiosk:
@@ -75,7 +77,8 @@ class Kiosk:
         self._voice = voice
         self._events = events
         self._wake = wake
-        self.conversation = Conversation(config.llm.system_prompt, config.llm.interruption_note)
+        system_prompt = config.llm.system_prompt if voice.system_prompt is None else voice.system_prompt
+        self.conversation = Conversation(system_prompt, config.llm.interruption_note)
         self.state = State.IDLE
         self._t = 0.0
         self._preroll = PreRoll(config.asr.preroll_ms)
