@@ -282,10 +282,6 @@ class ScreenSettings:
         20.0, "after this long back in idle the screen shows nothing of the last guest's "
         "conversation (also when the page loses the kiosk), seconds", min=0, max=600,
     )
-    site_name: str = setting(
-        "Harbour View Hotel", "name shown at the top of the screen (the default persona's; until a "
-        "knowledge file names the site)",
-    )
     queue_views: int = setting(
         32, "screen updates held for the web server; the oldest is dropped when it falls behind",
         min=2, max=1024,

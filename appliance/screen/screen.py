@@ -24,11 +24,12 @@ class Screen:
     """The screen of one pipeline; `close()` stops its server (safe twice)."""
 
     def __init__(self, settings: ScreenSettings, pipeline: Pipeline, *, serve: bool = True,
-                 sock: socket.socket | None = None, site_name: str = "") -> None:
+                 sock: socket.socket | None = None) -> None:
         self._presses: queue.Queue[None] = queue.Queue(maxsize=PRESS_QUEUE)
         self.server = ScreenServer(settings, self._pressed, sock) if serve else None
         publish = self.server.publish if self.server is not None else _nowhere
-        self.view = ScreenView(settings, publish, site_name=site_name)
+        # The site's name is the knowledge file's: one definition, shown on the page.
+        self.view = ScreenView(settings, publish, site_name=pipeline.answerer.site.name)
         self._speaker = pipeline.speaker
         pipeline.events.subscribe(self.view.on_event)
         pipeline.kiosk.on_placed(self.view.on_placed)

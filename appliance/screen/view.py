@@ -37,7 +37,7 @@ class ScreenView:
         self._publish = publish
         self._clock = clock
         self._idle_clear_s = settings.idle_clear_s
-        self._site = site_name or settings.site_name
+        self._site = site_name
         self._seq = 0
         self._state = "idle"
         self._ready = False          # the echo canceller is trained: the kiosk can be talked to

@@ -71,7 +71,7 @@ def main() -> int:
     args.shots.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="measure-screen-"))
     port = free_port()
-    config = Config(screen=ScreenSettings(enabled=True, port=port, site_name="Harbour View Hotel"))
+    config = Config(screen=ScreenSettings(enabled=True, port=port))
     console, results = Console(), []
     thread = threading.Thread(target=lambda: results.append(run_sim(
         config, load_script(args.script), scratch / "sim", realtime=True, console=console)),

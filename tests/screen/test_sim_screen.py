@@ -2,8 +2,10 @@
 
 One real-time simulation: the test presses the page's talk button while the
 kiosk is idle (no wake word in this script), the caller asks, the answer's
-caption advances word by word, and once three words were played the test
-presses talk again, which must cut the agent like the GPIO button does; the
+caption advances word by word, and once two words were played the test
+presses talk again, which must cut the agent like the GPIO button does (after
+two words: the demo site's breakfast answer starts with the chunk "Breakfast is
+served", so the cut always leaves a placed word unsaid); the
 page's caption must then stop at exactly the words the `barge_in_stop` event
 says were heard. (The button, not the caller's voice, makes the cut: whether
 the detector confirms a spoken interruption is the barge-in tests' business.)
@@ -52,8 +54,7 @@ def watched(tmp_path_factory):
     out = tmp_path_factory.mktemp("screen-sim")
     (out / "script.toml").write_text(SCRIPT)
     port = free_port()
-    config = Config(screen=ScreenSettings(enabled=True, port=port, idle_clear_s=600.0,
-                                          site_name="Harbour View Hotel"))
+    config = Config(screen=ScreenSettings(enabled=True, port=port, idle_clear_s=600.0))
     try:
         driver = open_browser(out / "profile")
     except BrowserUnavailable as error:
@@ -78,11 +79,11 @@ def watched(tmp_path_factory):
                  timeout=60, what="the page never showed the kiosk ready and idle")
         driver.find_element("id", "talk").click()
         wait_for(driver, "document.body.dataset.state === 'speaking' && "
-                 "Number(document.getElementById('reply').dataset.heard) >= 3", timeout=120,
-                 what="the page never showed three words of an answer played")
+                 "Number(document.getElementById('reply').dataset.heard) >= 2", timeout=120,
+                 what="the page never showed two words of an answer played")
         driver.find_element("id", "talk").click()
         wait_for(driver, "document.getElementById('reply').dataset.cut === 'true'", timeout=30,
-                 what="the talk button did not cut the agent (a reply of three words or fewer?)")
+                 what="the talk button did not cut the agent (a reply of two words or fewer?)")
         cut_page = shown(driver)
         thread.join(timeout=300)
         assert not thread.is_alive(), "the sim did not finish"
@@ -114,7 +115,7 @@ def test_caption_advances_word_by_word_while_the_agent_speaks(watched):
     for entry in before_cut:
         if entry["state"] == "speaking" and (not counts or entry["heard"] != counts[-1]):
             counts.append(entry["heard"])
-    assert len([count for count in counts if count > 0]) >= 3, counts
+    assert len([count for count in counts if count > 0]) >= 2, counts
     assert counts == sorted(counts), f"the caption went backwards: {counts}"
 
 
