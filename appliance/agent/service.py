@@ -22,8 +22,10 @@ from pathlib import Path
 
 from appliance.agent.events import EventLog
 from appliance.agent.pipeline import Pipeline
+from appliance.agent.redact import keeps_words
 from appliance.audio.device import AudioDevice, open_device
 from appliance.config import Config
+from appliance.device import privacy
 from appliance.device.gpio import Amplifier, PushToTalk, StatusLed
 from appliance.device.notify import Notifier, Watchdog, watchdog_interval_s
 from appliance.messages import SAMPLE_RATE_HZ, State
@@ -94,8 +96,17 @@ class KioskService:
 
 def run_service(config: Config, events_path: Path | None,
                 timeline: Callable[[dict], None] | None = None) -> int:
-    """Run until SIGINT/SIGTERM; returns the process exit code."""
-    with EventLog(events_path) as events:
+    """Run until SIGINT/SIGTERM; returns the process exit code.
+
+    The first log line says what this run keeps about its guests; when words
+    are kept it is a warning, so nobody turns them on by accident unnoticed.
+    """
+    said = f"privacy: {privacy.summary(config, events_path)}"
+    if keeps_words(config.privacy):
+        log.warning("%s; the journal gets the same words", said)
+    else:
+        log.info(said)
+    with EventLog(events_path, config.privacy) as events:
         if timeline is not None:
             events.subscribe(timeline)
         service = KioskService(config, events)

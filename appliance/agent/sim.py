@@ -27,6 +27,7 @@ import numpy as np
 from appliance.agent.events import EventLog
 from appliance.agent.history import Message
 from appliance.agent.pipeline import Pipeline
+from appliance.agent.redact import KEEP_WORDS
 from appliance.agent.script import CallerLine, Script, speak
 from appliance.agent.timeline import ConsoleTimeline, caller_line, plot_timeline
 from appliance.audio.room import RoomSettings, SimulatedRoom
@@ -129,16 +130,22 @@ class SimResult:
 
 def run_sim(config: Config, script: Script, out_dir: Path, *, realtime: bool = False,
             console: TextIO = sys.stdout, room: RoomSettings = SIM_ROOM) -> SimResult:
-    """Run the whole scripted conversation; write events.jsonl, conversation.wav, timeline.png."""
+    """Run the whole scripted conversation; write events.jsonl, conversation.wav, timeline.png.
+
+    The caller is synthetic, so every word is kept (`KEEP_WORDS`), whatever
+    `[privacy]` says; events.jsonl is appended to, like the service's.
+    """
     config = dataclasses.replace(config, audio=dataclasses.replace(config.audio, backend="sim"))
     out_dir.mkdir(parents=True, exist_ok=True)
     device = SimulatedRoom(room, config.audio.period_ms, config.audio.periods)
     device.open()
-    with EventLog(out_dir / "events.jsonl") as events, Pipeline(config, device, events) as pipeline:
+    records: list[dict] = []    # the whole conversation, for the summary (the log keeps a window)
+    with (EventLog(out_dir / "events.jsonl", KEEP_WORDS) as events,
+          Pipeline(config, device, events) as pipeline):
         events.subscribe(ConsoleTimeline(console))
+        events.subscribe(records.append)
         scheduler = CallerScheduler(script, device, console, pipeline.tts.synthesize)
         _drive(pipeline, scheduler, device, realtime)
-        records = list(events.records)
         history = pipeline.kiosk.conversation.messages
     device.close()
     speaker, mic = device.actual, device.mic

@@ -29,6 +29,11 @@ CONFIG = KIOSK_AUDIO_CONFIG + """
 [aec]
 extra_delay_ms = 0.0
 
+# The caller is synthetic: keep the words, so the test can read what was heard.
+[privacy]
+log_transcripts = true
+log_replies = true
+
 # A long answer, so that the caller has something to interrupt.
 [llm]
 system_prompt = "You are the front desk of a hotel. Describe things in long, detailed answers."
