@@ -13,7 +13,6 @@ from appliance.agent.events import WINDOW, EventLog
 from appliance.agent.redact import KEEP_WORDS, redact
 from appliance.cli import main
 from appliance.config import PrivacySettings
-from appliance.device.journal import setup_logging
 from appliance.errors import ApplianceError
 
 GUEST = "my room is 412 and I feel dizzy"
@@ -30,22 +29,6 @@ def converse(events: EventLog) -> None:
     events.emit(3.0, "replan", text="no, I feel dizzy")
     events.emit(3.5, "backchannel_resume", resume_text="on the fourth floor")
     events.emit(4.0, "agent_speech_end", text=REPLY)
-
-
-@pytest.fixture
-def journal():
-    """Every record the kiosk sends to journald, through the real JournalHandler."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    sent: list[tuple[str, dict]] = []
-    setup_logging("debug", {"INVOCATION_ID": "test"},
-                  journal_sender=lambda m, **fields: sent.append((m, fields)))
-    yield sent
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    for handler in handlers:
-        root.addHandler(handler)
-    root.setLevel(level)
 
 
 def test_opening_appends_and_never_truncates(tmp_path):
