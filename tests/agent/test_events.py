@@ -3,6 +3,7 @@ and the journal records (captured through the real JournalHandler) carrying no g
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from appliance.agent.events import WINDOW, EventLog
 from appliance.agent.redact import KEEP_WORDS, redact
+from appliance.agent.timeline import ConsoleTimeline
 from appliance.cli import main
 from appliance.config import PrivacySettings
 from appliance.errors import ApplianceError
@@ -155,3 +157,14 @@ def test_a_full_disk_degrades_logging_and_the_kiosk_goes_on(caplog):
     assert record == {"t": 2, "event": "wake"}
     warnings = [r for r in caplog.records if "write failed" in r.getMessage()]
     assert len(warnings) == 1, "one warning, not one per event"
+
+
+def test_the_console_timeline_shows_counts_when_words_are_not_kept():
+    stream = io.StringIO()
+    with EventLog() as events:
+        events.subscribe(ConsoleTimeline(stream))
+        converse(events)
+    shown = stream.getvalue()
+    assert "(8 words, request)" in shown and "CUT; caller heard (3 words)" in shown
+    for secret in SECRETS:
+        assert secret not in shown
