@@ -267,7 +267,9 @@ class ServiceSettings:
         "", "model directory; empty = models/ in a checkout, /var/lib/appliance/models on a device"
     )
     state_dir: str = setting("/var/lib/appliance", "writable state: events, recordings")
-    events_path: str = setting("", "JSON-lines event log; empty = no file")
+    events_path: str = setting(
+        "", "JSON-lines event log, relative to state_dir unless absolute; empty = no file"
+    )
     log_level: str = setting("info", "log verbosity", choices=("debug", "info", "warning", "error"))
 
 
@@ -289,6 +291,27 @@ class ScreenSettings:
 
 
 @dataclass(frozen=True)
+class PrivacySettings:
+    """What the kiosk keeps about the people who talk to it (docs/privacy.md)."""
+
+    log_transcripts: bool = setting(
+        False, "write what the guest said to the events file and the journal; false keeps only "
+        "its word count and kind (request, backchannel, empty)",
+    )
+    log_replies: bool = setting(
+        False, "write the agent's replies (which can repeat the guest's words) the same way; "
+        "false keeps only word counts",
+    )
+    retention_days: int = setting(
+        7, "delete rotated events files older than this, days", min=1, max=3650
+    )
+    max_events_mb: float = setting(
+        20.0, "the events file and its rotations together stay under this, megabytes",
+        min=0.1, max=10000,
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     audio: AudioSettings = dataclasses.field(default_factory=AudioSettings)
     aec: AecSettings = dataclasses.field(default_factory=AecSettings)
@@ -301,6 +324,7 @@ class Config:
     gpio: GpioSettings = dataclasses.field(default_factory=GpioSettings)
     screen: ScreenSettings = dataclasses.field(default_factory=ScreenSettings)
     service: ServiceSettings = dataclasses.field(default_factory=ServiceSettings)
+    privacy: PrivacySettings = dataclasses.field(default_factory=PrivacySettings)
 
     def models_dir(self) -> Path:
         """Where models live: the configured path, a checkout's models/, or the device path."""
@@ -310,6 +334,12 @@ class Config:
         if (checkout_models / "manifest.toml").exists() and (CHECKOUT_DIR / "pyproject.toml").exists():
             return checkout_models
         return DEVICE_MODELS_DIR
+
+    def events_path(self) -> Path | None:
+        """The configured events file, relative paths inside the state directory."""
+        if not self.service.events_path:
+            return None
+        return Path(self.service.state_dir) / self.service.events_path
 
 
 def default_config_path() -> Path | None:

@@ -23,9 +23,12 @@ from typing import TYPE_CHECKING
 
 from appliance.agent.events import EventLog
 from appliance.agent.pipeline import Pipeline
+from appliance.agent.redact import keeps_words
 from appliance.audio.device import AudioDevice, open_device
 from appliance.config import Config
+from appliance.device import privacy
 from appliance.device.gpio import Amplifier, PushToTalk, StatusLed
+from appliance.device.journal import hold_word_loggers
 from appliance.device.notify import Notifier, Watchdog, watchdog_interval_s
 from appliance.messages import SAMPLE_RATE_HZ, State
 
@@ -115,8 +118,22 @@ class KioskService:
 
 def run_service(config: Config, events_path: Path | None,
                 timeline: Callable[[dict], None] | None = None) -> int:
-    """Run until SIGINT/SIGTERM; returns the process exit code."""
-    with EventLog(events_path) as events:
+    """Run until SIGINT/SIGTERM; returns the process exit code.
+
+    The first log line says what this run keeps about its guests; when words
+    are kept it is a warning, so nobody turns them on by accident unnoticed.
+    Without words, libraries that would log text at debug level stay at info.
+    """
+    said = f"privacy: {privacy.summary(config, events_path)}"
+    if keeps_words(config.privacy):
+        log.warning("%s; the journal gets the same words", said)
+    else:
+        log.info(said)
+        held = hold_word_loggers()
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("debug logging: %s kept at info, as they would log what the agent says",
+                      ", ".join(held))
+    with EventLog(events_path, config.privacy) as events:
         if timeline is not None:
             events.subscribe(timeline)
         service = KioskService(config, events)

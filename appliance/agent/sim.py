@@ -27,6 +27,7 @@ import numpy as np
 from appliance.agent.events import EventLog
 from appliance.agent.history import Message
 from appliance.agent.pipeline import Pipeline
+from appliance.agent.redact import KEEP_WORDS
 from appliance.agent.script import CallerLine, Script, speak
 from appliance.agent.timeline import ConsoleTimeline, caller_line, plot_timeline
 from appliance.audio.room import RoomSettings, SimulatedRoom
@@ -138,19 +139,24 @@ def run_sim(config: Config, script: Script, out_dir: Path, *, realtime: bool = F
             console: TextIO = sys.stdout, room: RoomSettings = SIM_ROOM) -> SimResult:
     """Run the whole scripted conversation; write events.jsonl, conversation.wav, timeline.png.
 
-    With `[screen] enabled` the page is served while it runs (watch it with `realtime`)."""
+    With `[screen] enabled` the page is served while it runs (watch it with `realtime`).
+    The caller is synthetic, so every word is kept (`KEEP_WORDS`), whatever
+    `[privacy]` says; events.jsonl is appended to, like the service's.
+    """
     config = dataclasses.replace(config, audio=dataclasses.replace(config.audio, backend="sim"))
     out_dir.mkdir(parents=True, exist_ok=True)
     device = SimulatedRoom(room, config.audio.period_ms, config.audio.periods)
     device.open()
-    with EventLog(out_dir / "events.jsonl") as events, Pipeline(config, device, events) as pipeline, \
-            Screen(config.screen, pipeline, serve=config.screen.enabled) as screen:
+    records: list[dict] = []    # the whole conversation, for the summary (the log keeps a window)
+    with (EventLog(out_dir / "events.jsonl", KEEP_WORDS) as events,
+          Pipeline(config, device, events) as pipeline,
+          Screen(config.screen, pipeline, serve=config.screen.enabled) as screen):
         events.subscribe(ConsoleTimeline(console))
+        events.subscribe(records.append)
         if screen.url:
             print(f"screen: {screen.url}", file=console, flush=True)
         scheduler = CallerScheduler(script, device, console, pipeline.tts.synthesize)
         _drive(pipeline, scheduler, device, screen, realtime)
-        records = list(events.records)
         history = pipeline.kiosk.conversation.messages
         screen_cpu_s = screen.server.cpu_seconds() if screen.server is not None else None
     device.close()

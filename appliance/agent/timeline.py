@@ -12,21 +12,31 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from appliance.agent.redact import counted_name
 from appliance.messages import SAMPLE_RATE_HZ
+
+
+def _said(record: dict[str, Any], field: str) -> str:
+    """The quoted words, or what `[privacy]` left of them (a count and a kind)."""
+    if field in record:
+        return f"\u201c{record[field]}\u201d"
+    kind = f", {record['kind']}" if "kind" in record else ""
+    return f"({record.get(counted_name(field), '?')} words{kind})"
+
 
 _LABELS = {
     "ready": ("kiosk", lambda r: "echo canceller trained; listening for the wake word"),
     "wake": ("wake", lambda r: "wake word heard"),
     "user_speech_start": ("caller", lambda r: "starts speaking"),
     "user_speech_end": ("caller", lambda r: "stops speaking"),
-    "transcript": ("asr", lambda r: f"\u201c{r.get('text', '')}\u201d"),
+    "transcript": ("asr", lambda r: _said(r, "text")),
     "llm_first_token": ("llm", lambda r: f"first words after {r.get('latency_ms')} ms"),
-    "agent_speech_start": ("agent", lambda r: r.get("text", "")),
+    "agent_speech_start": ("agent", lambda r: _said(r, "text")),
     "agent_speech_end": ("agent", lambda r: "done"),
     "barge_in_duck": ("detector", lambda r: f"onset at {r.get('onset_t')} s: duck"),
     "barge_in_release": ("detector", lambda r: "not speech: volume restored"),
-    "barge_in_stop": ("detector", lambda r: f"CUT; caller heard \u201c{r.get('heard_text', '')}\u201d"),
-    "backchannel_resume": ("agent", lambda r: f"backchannel: resumes \u201c{r.get('resume_text', '')}\u201d"),
+    "barge_in_stop": ("detector", lambda r: f"CUT; caller heard {_said(r, 'heard_text')}"),
+    "backchannel_resume": ("agent", lambda r: f"backchannel: resumes {_said(r, 'resume_text')}"),
     "false_interruption_resume": ("agent", lambda r: "false interruption: resumes"),
     "replan": ("agent", lambda r: "re-plans around the interruption"),
     "state": ("state", lambda r: r.get("state", "")),

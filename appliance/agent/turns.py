@@ -77,8 +77,9 @@ class Kiosk:
         self._voice = voice
         self._events = events
         self._wake = wake
-        system_prompt = config.llm.system_prompt if voice.system_prompt is None else voice.system_prompt
-        self.conversation = Conversation(system_prompt, config.llm.interruption_note)
+        self._system_prompt = (config.llm.system_prompt if voice.system_prompt is None
+                               else voice.system_prompt)
+        self._forget_the_guest()
         self.state = State.IDLE
         self._t = 0.0
         self._preroll = PreRoll(config.asr.preroll_ms)
@@ -144,6 +145,7 @@ class Kiosk:
         """Move synthesised speech to the speaker and notice when the agent is done."""
         if (self.state is State.LISTENING and not self._utterance_open
                 and self._t > self._listen_until):
+            self._forget_the_guest()
             self._set_state(State.IDLE)
         if self._reply is None:
             return
@@ -332,6 +334,10 @@ class Kiosk:
     def wait_for_speech(self, timeout: float) -> bool:
         """Block until the reply in progress has a chunk ready (the sim's virtual clock)."""
         return self._reply is not None and self._reply.wait_ready(timeout)
+
+    def _forget_the_guest(self) -> None:
+        """A fresh history: back at idle, the next person must not hear the last one's words."""
+        self.conversation = Conversation(self._system_prompt, self._config.llm.interruption_note)
 
     def _set_state(self, state: State) -> None:
         if state is self.state:

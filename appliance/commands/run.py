@@ -12,7 +12,7 @@ from appliance.commands import config_from
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("run", help="run the kiosk on the configured ALSA devices")
     parser.add_argument("--events", type=Path,
-                        help="JSON-lines event log (default: [service] events_path)")
+                        help="JSON-lines event log, appended to (default: [service] events_path)")
     parser.set_defaults(handler=run)
 
 
@@ -23,7 +23,6 @@ def run(args: argparse.Namespace) -> int:
 
     config = config_from(args)
     setup_logging(config.service.log_level)
-    events_path = args.events or (Path(config.service.events_path)
-                                  if config.service.events_path else None)
+    events_path = args.events or config.events_path()
     timeline = None if running_under_systemd() else ConsoleTimeline(sys.stdout)
     return run_service(config, events_path, timeline)

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from appliance import models
+from appliance.agent.redact import keeps_words
 from appliance.config import Config
-from appliance.device import soundcards
+from appliance.device import privacy, soundcards
 from appliance.errors import ApplianceError
 
 OK, INFO, WARN, FAIL = "ok", "info", "warn", "FAIL"
@@ -38,13 +39,15 @@ class Finding:
 
 def run_checks(config: Config, proc_asound: Path | None = None,
                sys_root: Path = Path("/sys"), dev: Path = Path("/dev")) -> list[Finding]:
-    """Every finding, in the order a person fixes them: sound, models, CPU, GPIO, service."""
+    """Every finding, in the order a person fixes them: sound, models, CPU, GPIO, service;
+    then what the kiosk keeps about its guests."""
     return [
         *check_sound(config, proc_asound or soundcards.PROC_ASOUND),
         *check_models(config),
         *check_cpu(sys_root),
         *check_gpio(config, dev),
         *check_service(),
+        *check_privacy(config),
     ]
 
 
@@ -226,3 +229,19 @@ def check_service() -> Iterator[Finding]:
     tail = " | ".join(journal.splitlines()[-3:]) or "journal empty"
     yield Finding("service", WARN, f"{UNIT}.service is {state} ({enabled}); last log: {tail}",
                   f"journalctl -u {UNIT} -n 20 --no-pager shows why; sudo systemctl restart {UNIT}")
+
+
+# --- privacy ----------------------------------------------------------------
+
+
+def check_privacy(config: Config, journald_conf: Path = privacy.JOURNALD_CONF,
+                  persistent_journal: Path = privacy.PERSISTENT_JOURNAL) -> Iterator[Finding]:
+    """One line: words kept or not, where, for how long, and the journal's persistence."""
+    events_path = config.events_path()
+    storage = privacy.journal_storage(journald_conf, persistent_journal)
+    message = f"{privacy.summary(config, events_path)}; {privacy.journal_note(config, storage)}"
+    if keeps_words(config.privacy):
+        yield Finding("privacy", WARN, message, "set privacy.log_transcripts = false and "
+                      "privacy.log_replies = false unless you need the words (docs/privacy.md)")
+    else:
+        yield Finding("privacy", OK, message)

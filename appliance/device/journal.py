@@ -19,6 +19,8 @@ from typing import Any
 
 SYSLOG_IDENTIFIER = "appliance"
 CONSOLE_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+WORD_LOGGERS = ("piper",)
+"""Libraries that log the text they work on at debug level (piper: every sentence it speaks)."""
 
 
 def running_under_systemd(environ: Mapping[str, str] = os.environ) -> bool:
@@ -70,3 +72,10 @@ def log_event(logger: logging.Logger, event: str, message: str, **fields: Any) -
     """Log `message` with EVENT=`event` and each keyword as an upper-case journal field."""
     extra = {"EVENT": event, **{name.upper(): value for name, value in fields.items()}}
     logger.info(message, extra=extra)
+
+
+def hold_word_loggers() -> tuple[str, ...]:
+    """Keep WORD_LOGGERS at info, so that debug logging prints no words; returns their names."""
+    for name in WORD_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
+    return WORD_LOGGERS

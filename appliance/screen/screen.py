@@ -31,7 +31,8 @@ class Screen:
         # The site's name is the knowledge file's: one definition, shown on the page.
         self.view = ScreenView(settings, publish, site_name=pipeline.answerer.site.name)
         self._speaker = pipeline.speaker
-        pipeline.events.subscribe(self.view.on_event)
+        # The page is the live caption: it gets the words, and forgets them at idle (idle_clear_s).
+        pipeline.events.subscribe(self.view.on_event, words=True)
         pipeline.kiosk.on_placed(self.view.on_placed)
         if self.server is not None:
             self.server.start()

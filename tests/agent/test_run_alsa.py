@@ -29,6 +29,11 @@ CONFIG = KIOSK_AUDIO_CONFIG + """
 [aec]
 extra_delay_ms = 0.0
 
+# The caller is synthetic: keep the words, so the test can read what was heard.
+[privacy]
+log_transcripts = true
+log_replies = true
+
 # A long answer, so that the caller has something to interrupt.
 [llm]
 system_prompt = "You are the front desk of a hotel. Describe things in long, detailed answers."
@@ -38,7 +43,8 @@ max_tokens = 160
 
 
 class EventTail:
-    """Reads the kiosk's JSON-lines event log as it grows."""
+    """Reads the kiosk's JSON-lines event log as it grows; `process` is the kiosk (anything
+    with `wait(timeout)` and `returncode`)."""
 
     def __init__(self, path: Path, process: subprocess.Popen) -> None:
         self.path, self.process = path, process
@@ -90,6 +96,27 @@ def caller_lines(tmp_path_factory) -> dict[str, Path]:
     return lines
 
 
+def interrupted_conversation(tail: EventTail, caller_lines: dict[str, Path],
+                             env: dict[str, str]) -> tuple[int, int]:
+    """Wake, ask, cut the answer off with a new question; the indices of the question's
+    transcript and of the cut."""
+
+    def say(name: str) -> None:
+        subprocess.run(["paplay", "--device", "kiosk", str(caller_lines[name])], env=env, check=True)
+
+    ready = tail.wait_for("ready")
+    say("wake")
+    woke = tail.wait_for("wake", ready)
+    say("question")
+    asked = tail.wait_for("transcript", woke)
+    answering = tail.wait_for("agent_speech_start", asked)
+    say("interruption")
+    stopped = tail.wait_for("barge_in_stop", answering)
+    replanned = tail.wait_for("replan", stopped)
+    tail.wait_for("agent_speech_start", replanned)
+    return asked, stopped
+
+
 def test_run_answers_a_caller_and_yields_to_an_interruption(pulse, caller_lines, tmp_path):
     config = tmp_path / "appliance.toml"
     config.write_text(CONFIG)
@@ -99,21 +126,8 @@ def test_run_answers_a_caller_and_yields_to_an_interruption(pulse, caller_lines,
         [sys.executable, "-m", "appliance", "--config", str(config), "run", "--events", str(events)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     tail = EventTail(events, kiosk)
-
-    def say(name: str) -> None:
-        subprocess.run(["paplay", "--device", "kiosk", str(caller_lines[name])], env=env, check=True)
-
     try:
-        ready = tail.wait_for("ready")
-        say("wake")
-        woke = tail.wait_for("wake", ready)
-        say("question")
-        asked = tail.wait_for("transcript", woke)
-        answering = tail.wait_for("agent_speech_start", asked)
-        say("interruption")
-        stopped = tail.wait_for("barge_in_stop", answering)
-        replanned = tail.wait_for("replan", stopped)
-        tail.wait_for("agent_speech_start", replanned)
+        asked, stopped = interrupted_conversation(tail, caller_lines, env)
     finally:
         kiosk.send_signal(signal.SIGTERM)
         try:

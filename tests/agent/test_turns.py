@@ -7,6 +7,7 @@ import pytest
 
 from appliance.agent.events import EventLog
 from appliance.agent.pipeline import Pipeline
+from appliance.agent.redact import KEEP_WORDS
 from appliance.audio.room import RoomSettings, SimulatedRoom
 from appliance.audiofile import resample
 from appliance.config import Config
@@ -39,7 +40,8 @@ def kiosk(tmp_path):
     room = SimulatedRoom(RoomSettings(echo_gain_db=-3.0, rt60_s=0.2, seed=3))
     room.open()
     config = Config()
-    with EventLog(tmp_path / "events.jsonl") as events, Pipeline(config, room, events) as pipeline:
+    with (EventLog(tmp_path / "events.jsonl", KEEP_WORDS) as events,
+          Pipeline(config, room, events) as pipeline):
         stepper = Stepper(pipeline, room)
         burst_s = pipeline.boot() / SAMPLE_RATE_HZ
         stepper.until(lambda: stepper.t > burst_s + 0.3, "the calibration burst")
