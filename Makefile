@@ -25,11 +25,13 @@ LLAMA_WHEELS := $(HOME)/.cache/appliance-build/llama-cpp-python-$(LLAMA_CPP_VERS
 # PulseAudio null-sink loop used as a sound card in tests, alsa-utils (its
 # recordings are test speech), systemd (systemd-analyze checks the unit).
 # strace watches the offline test for network sockets (C++ code included).
+# asterisk-core-sounds-en-wav: recorded human English for the ASR evaluation.
 APT_PACKAGES := build-essential cmake pkg-config swig python3-venv python3-dev \
 	libasound2-dev libspeexdsp-dev libsystemd-dev libsndfile1 \
-	espeak-ng sox pulseaudio pulseaudio-utils libasound2-plugins alsa-utils systemd strace
+	espeak-ng sox pulseaudio pulseaudio-utils libasound2-plugins alsa-utils systemd strace \
+	asterisk-core-sounds-en-wav
 
-.PHONY: demo test setup lint bench clean-setup
+.PHONY: demo test setup lint bench eval-asr clean-setup
 
 demo: setup
 	@$(BIN)/appliance sim --out out/demo
@@ -39,6 +41,11 @@ test: setup
 
 bench: setup
 	@$(BIN)/appliance bench tests/bench/suite --json out/bench.json --plot out/bench.png
+
+# Word error rate per recogniser and source, both splits (about 10 minutes on 2 cores).
+eval-asr: setup
+	@$(BIN)/python -m appliance.evaluation.asr --split tune --json out/eval-asr-tune.json
+	@$(BIN)/python -m appliance.evaluation.asr --split held --json out/eval-asr-held.json
 
 lint: setup
 	@$(BIN)/ruff check appliance tests

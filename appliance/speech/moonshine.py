@@ -96,13 +96,13 @@ class MoonshineModel:
                 sessions.append(ort.InferenceSession(str(directory / name), sess_options=options,
                                                      providers=["CPUExecutionProvider"]))
             except Exception as error:  # onnxruntime raises its own unrelated types
-                raise ModelError(f"{directory / name}: not a loadable Moonshine graph ({error})") \
-                    from None
+                raise ModelError(f"{directory / name}: not a loadable Moonshine graph ({error})") from None
         self._encoder, self._decoder = sessions
         self._tokens = load_tokenizer(directory / FILES[2])
-        self._past_names = [i.name for i in self._decoder.get_inputs() if i.name.startswith("past_key_values.")]
+        inputs = self._decoder.get_inputs()
+        self._past_names = [i.name for i in inputs if i.name.startswith("past_key_values.")]
         self._present_names = [o.name for o in self._decoder.get_outputs()][1:]
-        heads, head_size = self._decoder.get_inputs()[2].shape[1], self._decoder.get_inputs()[2].shape[3]
+        heads, head_size = inputs[2].shape[1], inputs[2].shape[3]
         self._empty_past = np.zeros((1, heads, 0, head_size), dtype=np.float32)
         self._lock = threading.Lock()
 
