@@ -131,7 +131,8 @@ def summarise(results: list[Result]) -> dict:
     table: dict = {}
     for engine in dict.fromkeys(r.engine for r in results):
         mine = [r for r in results if r.engine == engine]
-        groups = {source: [r for r in mine if r.source == source] for source in dict.fromkeys(r.source for r in mine)}
+        sources = dict.fromkeys(r.source for r in mine)
+        groups = {source: [r for r in mine if r.source == source] for source in sources}
         rows = {source: {"wer": word_error_rate([(r.reference, r.hypothesis) for r in group]),
                          "utterances": len(group),
                          "words": sum(len(normalise(r.reference)) for r in group)}
@@ -142,10 +143,12 @@ def summarise(results: list[Result]) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m appliance.evaluation.asr", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m appliance.evaluation.asr",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated recognisers")
     parser.add_argument("--split", choices=SPLITS, default="all")
-    parser.add_argument("--per-source", type=int, default=0, metavar="N", help="at most N utterances per source")
+    parser.add_argument("--per-source", type=int, default=0, metavar="N",
+                        help="at most N utterances per source")
     parser.add_argument("--json", metavar="FILE", help="write every hypothesis and the summary")
     parser.add_argument("--show", action="store_true", help="print each reference and hypothesis")
     args = parser.parse_args(argv)
@@ -166,8 +169,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{engine:12} {cells}  RTF {row['rtf']:.3f}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"split": args.split, "summary": summary,
-                                               "results": [dataclasses.asdict(r) for r in results]}, indent=2))
+        report = {"split": args.split, "summary": summary,
+                  "results": [dataclasses.asdict(r) for r in results]}
+        Path(args.json).write_text(json.dumps(report, indent=2))
     return 0
 
 

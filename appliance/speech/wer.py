@@ -27,10 +27,11 @@ def number_words(number: int) -> list[str]:
     if number < 100:
         return [_TENS[number // 10]] + (number_words(number % 10) if number % 10 else [])
     if number < 1000:
-        return number_words(number // 100) + ["hundred"] + (number_words(number % 100) if number % 100 else [])
+        rest = number_words(number % 100) if number % 100 else []
+        return number_words(number // 100) + ["hundred"] + rest
     if number < 1_000_000:
-        return number_words(number // 1000) + ["thousand"] + \
-            (number_words(number % 1000) if number % 1000 else [])
+        rest = number_words(number % 1000) if number % 1000 else []
+        return number_words(number // 1000) + ["thousand"] + rest
     return [str(number)]
 
 
