@@ -103,6 +103,12 @@ class DraftWorker:
             self._stop_decode.clear()
             self._wake.notify()
 
+    def wait(self) -> None:
+        """Wait until the submitted draft, if any, is decoded."""
+        with self._wake:
+            while self._job is not None or self._busy:
+                self._wake.wait()
+
     def settle(self) -> None:
         """Stop the running decode between two steps (its tokens so far are kept) and wait."""
         with self._wake:
@@ -174,6 +180,11 @@ class MoonshineRecognizer(Recognizer):
         if paused or self._fed - self._drafted_until >= DRAFT_EVERY_S * SAMPLE_RATE_HZ:
             self._drafted_until = self._fed
             self._worker.submit(self._utterance, self._audio(), self._draft())
+
+    def wait_for_drafts(self) -> None:
+        """Block until the worker has finished the draft it is decoding (offline callers, tests)."""
+        if self._worker is not None:
+            self._worker.wait()
 
     def _draft(self) -> tuple[int, ...]:
         if self._worker is None:
