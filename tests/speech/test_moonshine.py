@@ -8,6 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
+from test_asr import NAMED_RECORDINGS, feed
 
 from appliance.audiofile import read_wav
 from appliance.errors import ModelError
@@ -15,8 +16,6 @@ from appliance.models import require
 from appliance.speech.asr import open_recognizer
 from appliance.speech.moonshine import max_tokens_for
 from appliance.speech.wer import normalise
-
-from test_asr import NAMED_RECORDINGS, feed
 
 pytestmark = pytest.mark.slow
 
