@@ -25,6 +25,7 @@ def test_a_script_line_can_be_a_recording_relative_to_the_script(tmp_path):
 def test_a_script_recording_that_is_not_audio_names_the_line(tmp_path):
     (tmp_path / "notes.wav").write_text("not audio")
     script = tmp_path / "bad.toml"
-    script.write_text('[[line]]\ntext = "hi"\nat_s = 0.5\n\n[[line]]\ntext = "x"\naudio = "notes.wav"\nat_s = 2\n')
+    script.write_text('[[line]]\ntext = "hi"\nat_s = 0.5\n\n'
+                      '[[line]]\ntext = "x"\naudio = "notes.wav"\nat_s = 2\n')
     with pytest.raises(ConfigError, match=r"bad.toml: line\[1\].audio: a readable audio file"):
         load_script(script)

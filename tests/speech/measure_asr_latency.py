@@ -63,7 +63,8 @@ def measure(option: str, utterances: list, config: Config) -> dict:
             clock = time.perf_counter()
             model.encode(utterance.samples)
             encoder_per_s.append((time.perf_counter() - clock) / (utterance.samples.size / 16000))
-    return {"option": option, "p50_ms": 1000 * quantile(latencies, 0.5), "p90_ms": 1000 * quantile(latencies, 0.9),
+    return {"option": option, "p50_ms": 1000 * quantile(latencies, 0.5),
+            "p90_ms": 1000 * quantile(latencies, 0.9),
             "step_ms": 1000 * statistics.median(steps) if steps else float("nan"),
             "check_ms": 1000 * statistics.median(checks) if checks else float("nan"),
             "encoder_ms_per_s": 1000 * statistics.median(encoder_per_s),
@@ -77,17 +78,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="repeat the options in turn (noisy machines)")
     args = parser.parse_args()
     config = Config()
-    corpus = [u for u in load_corpus("all") if u.source in ("asterisk", "piper") and u.samples.size <= 5 * 16000]
+    corpus = [u for u in load_corpus("all")
+              if u.source in ("asterisk", "piper") and u.samples.size <= 5 * 16000]
     utterances = ([u for u in corpus if u.source == "asterisk"][: args.utterances // 2]
                   + [u for u in corpus if u.source == "piper"][: args.utterances - args.utterances // 2])
     print(f"{len(utterances)} utterances, {sum(u.samples.size for u in utterances) / 16000:.1f} s of speech")
     for _ in range(args.rounds):
         for option in args.options:
             row = measure(option, utterances, config)
-            print(f"{row['option']:24} final after endpoint p50 {row['p50_ms']:6.0f} ms  p90 {row['p90_ms']:6.0f} ms"
-                  f"  | decoder step {row['step_ms']:5.1f} ms, batched check {row['check_ms']:5.1f} ms,"
-                  f" encoder {row['encoder_ms_per_s']:5.1f} ms/s, draft kept {row['draft_kept']:.0%} (n={row['n']})",
-                  flush=True)
+            print(f"{row['option']:24} final after endpoint p50 {row['p50_ms']:6.0f} ms"
+                  f"  p90 {row['p90_ms']:6.0f} ms | decoder step {row['step_ms']:5.1f} ms,"
+                  f" batched check {row['check_ms']:5.1f} ms, encoder {row['encoder_ms_per_s']:5.1f} ms/s,"
+                  f" draft kept {row['draft_kept']:.0%} (n={row['n']})", flush=True)
 
 
 if __name__ == "__main__":
