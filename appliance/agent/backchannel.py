@@ -45,7 +45,7 @@ def normalise(text: str) -> list[str]:
 def classify(text: str) -> Kind:
     """"backchannel", "empty" (nothing or only noise words) or "request"."""
     words = normalise(text)
-    if all(word in FILLERS for word in words):
+    if all(word in FILLERS for word in words) and " ".join(words) not in BACKCHANNELS:
         return "empty"
     return "backchannel" if _only_backchannels(words) else "request"
 
