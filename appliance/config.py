@@ -149,6 +149,11 @@ class AsrSettings:
     )
     vosk_model: str = setting("", "vosk model directory in the models directory; empty = none")
     moonshine_model: str = setting("moonshine-base-en", "Moonshine model directory in the models directory")
+    moonshine_decoder: str = setting(
+        "moonshine-base-en-decoder.int8.onnx",
+        "Moonshine decoder graph in the models directory; empty = the wheel's own (same text, "
+        "each step about 8x slower)",
+    )
     threads: int = setting(1, "onnxruntime threads for Moonshine", min=1, max=8)
     incremental: bool = setting(
         True, "Moonshine decodes while the caller speaks, so only the last words wait for the endpoint"

@@ -45,7 +45,8 @@ class ModelEntry:
     sha256: str = setting("", "SHA-256 of the file, or tree hash of the directory")
     size: int = setting(0, "bytes", min=0)
     derived_from: str = setting("", "another model of the manifest this one is computed from")
-    transform: str = setting("", "how it is computed", choices=("", "piper-alignments"))
+    transform: str = setting("", "how it is computed",
+                             choices=("", "piper-alignments", "moonshine-int8-decoder"))
     optional: bool = setting(False, "a failed fetch is reported as skipped")
     for_tests: bool = setting(False, "installed only for the test suite")
 
@@ -208,7 +209,14 @@ def _piper_alignments(source: Path, destination: Path) -> None:
     onnx.save(model, str(destination))
 
 
-TRANSFORMS: dict[str, Callable[[Path, Path], None]] = {"piper-alignments": _piper_alignments}
+def _moonshine_int8_decoder(source: Path, destination: Path) -> None:
+    from appliance.speech.moonshine import quantize_decoder
+
+    quantize_decoder(source, destination)
+
+
+TRANSFORMS: dict[str, Callable[[Path, Path], None]] = {"piper-alignments": _piper_alignments,
+                                                       "moonshine-int8-decoder": _moonshine_int8_decoder}
 
 
 def _install_one(entry: ModelEntry, models_dir: Path, archives: dict[str, bytes],

@@ -188,7 +188,8 @@ def open_recognizer(settings: AsrSettings, models_dir: Path) -> Recognizer:
     elif backend == "moonshine":
         from appliance.speech.moonshine_asr import MoonshineRecognizer
 
-        recognizer = MoonshineRecognizer(require(settings.moonshine_model, models_dir), settings)
+        decoder = require(settings.moonshine_decoder, models_dir) if settings.moonshine_decoder else None
+        recognizer = MoonshineRecognizer(require(settings.moonshine_model, models_dir), settings, decoder)
     else:
         from appliance.speech.sphinx_asr import SphinxRecognizer
 

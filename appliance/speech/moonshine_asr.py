@@ -154,8 +154,8 @@ class DraftWorker:
 class MoonshineRecognizer(Recognizer):
     backend = "moonshine"
 
-    def __init__(self, model_dir: Path, settings: AsrSettings) -> None:
-        self._model = MoonshineModel(model_dir, settings.threads)
+    def __init__(self, model_dir: Path, settings: AsrSettings, decoder: Path | None = None) -> None:
+        self._model = MoonshineModel(model_dir, settings.threads, decoder)
         self._worker = DraftWorker(self._model) if settings.incremental else None
         self._pause_samples = samples_for_ms(settings.draft_pause_ms)
         self._utterance = 0
