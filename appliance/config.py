@@ -149,10 +149,9 @@ class AsrSettings:
     )
     vosk_model: str = setting("", "vosk model directory in the models directory; empty = none")
     moonshine_model: str = setting("moonshine-base-en", "Moonshine model directory in the models directory")
-    moonshine_decoder: str = setting(
-        "moonshine-base-en-decoder.int8.onnx",
-        "Moonshine decoder graph in the models directory; empty = the wheel's own (same text, "
-        "each step about 8x slower)",
+    moonshine_int8: bool = setting(
+        True, "Moonshine runs the int8 graphs derived at install; false = the wheel's own "
+        "(same text, decoder steps about 8x slower)",
     )
     threads: int = setting(1, "onnxruntime threads for Moonshine", min=1, max=8)
     incremental: bool = setting(

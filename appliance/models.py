@@ -46,7 +46,8 @@ class ModelEntry:
     size: int = setting(0, "bytes", min=0)
     derived_from: str = setting("", "another model of the manifest this one is computed from")
     transform: str = setting("", "how it is computed",
-                             choices=("", "piper-alignments", "moonshine-int8-decoder"))
+                             choices=("", "piper-alignments", "moonshine-int8-encoder",
+                                      "moonshine-int8-decoder"))
     optional: bool = setting(False, "a failed fetch is reported as skipped")
     for_tests: bool = setting(False, "installed only for the test suite")
 
@@ -209,14 +210,20 @@ def _piper_alignments(source: Path, destination: Path) -> None:
     onnx.save(model, str(destination))
 
 
-def _moonshine_int8_decoder(source: Path, destination: Path) -> None:
-    from appliance.speech.moonshine import quantize_decoder
+def _moonshine_int8(graph: str) -> Callable[[Path, Path], None]:
+    def transform(source: Path, destination: Path) -> None:
+        from appliance.speech.moonshine import quantize_graph
 
-    quantize_decoder(source, destination)
+        quantize_graph(source, graph, destination)
+
+    return transform
 
 
-TRANSFORMS: dict[str, Callable[[Path, Path], None]] = {"piper-alignments": _piper_alignments,
-                                                       "moonshine-int8-decoder": _moonshine_int8_decoder}
+TRANSFORMS: dict[str, Callable[[Path, Path], None]] = {
+    "piper-alignments": _piper_alignments,
+    "moonshine-int8-encoder": _moonshine_int8("encoder_model.ort"),
+    "moonshine-int8-decoder": _moonshine_int8("decoder_model_merged.ort"),
+}
 
 
 def _install_one(entry: ModelEntry, models_dir: Path, archives: dict[str, bytes],

@@ -62,16 +62,19 @@ def _synthesise(source: str, text: str, piper) -> np.ndarray:
     return np.concatenate([pad, speak(CallerLine(text=text, voice=voice), piper), pad])
 
 
-def load_corpus(split: str = "all", per_source: int = 0, corpus: Path = CORPUS) -> list[Utterance]:
-    """The corpus's utterances of `split` (at most `per_source` of each source when > 0)."""
+def load_corpus(split: str = "all", per_source: int = 0, kinds: tuple[str, ...] = ("human", "synthetic"),
+                corpus: Path = CORPUS) -> list[Utterance]:
+    """The corpus's utterances of `split` from sources of `kinds` (at most `per_source` of each when > 0)."""
     try:
         table = tomllib.loads(corpus.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(str(corpus), "<file>", f"a readable TOML corpus ({error})") from None
     sources = {source["name"]: source for source in table["source"]}
-    wanted = [e for e in table["utterance"] if split in ("all", e["split"])]
+    wanted = [e for e in table["utterance"]
+              if split in ("all", e["split"]) and sources[e["source"]]["kind"] in kinds]
     phrases = [p for p in table.get("phrase", []) if split in ("all", p["split"])]
-    synthetic = [name for name, source in sources.items() if source["kind"] == "synthetic"]
+    synthetic = [name for name, source in sources.items()
+                 if source["kind"] == "synthetic" and "synthetic" in kinds]
     chosen: list[tuple[str, dict]] = [(e["source"], e) for e in wanted]
     chosen += [(name, phrase) for name in synthetic for phrase in phrases]
     counts: dict[str, int] = {}

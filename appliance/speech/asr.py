@@ -186,10 +186,15 @@ def open_recognizer(settings: AsrSettings, models_dir: Path) -> Recognizer:
 
         recognizer: Recognizer = VoskRecognizer(require_vosk_model(settings, models_dir), settings)
     elif backend == "moonshine":
+        from appliance.speech.moonshine import int8_names
         from appliance.speech.moonshine_asr import MoonshineRecognizer
 
-        decoder = require(settings.moonshine_decoder, models_dir) if settings.moonshine_decoder else None
-        recognizer = MoonshineRecognizer(require(settings.moonshine_model, models_dir), settings, decoder)
+        model = require(settings.moonshine_model, models_dir)
+        graphs = None
+        if settings.moonshine_int8:
+            encoder, decoder = int8_names(settings.moonshine_model)
+            graphs = (require(encoder, models_dir), require(decoder, models_dir))
+        recognizer = MoonshineRecognizer(model, settings, graphs)
     else:
         from appliance.speech.sphinx_asr import SphinxRecognizer
 

@@ -154,8 +154,9 @@ class DraftWorker:
 class MoonshineRecognizer(Recognizer):
     backend = "moonshine"
 
-    def __init__(self, model_dir: Path, settings: AsrSettings, decoder: Path | None = None) -> None:
-        self._model = MoonshineModel(model_dir, settings.threads, decoder)
+    def __init__(self, model_dir: Path, settings: AsrSettings,
+                 graphs: tuple[Path, Path] | None = None) -> None:
+        self._model = MoonshineModel(model_dir, settings.threads, graphs)
         self._worker = DraftWorker(self._model) if settings.incremental else None
         self._pause_samples = samples_for_ms(settings.draft_pause_ms)
         self._utterance = 0

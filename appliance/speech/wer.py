@@ -17,7 +17,7 @@ _ONES = ("zero one two three four five six seven eight nine ten eleven twelve th
 _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 _SPELLINGS = {"ok": "okay", "mhm": "mm hmm", "mmhmm": "mm hmm", "uhhuh": "uh huh"}
 """One spelling for words recognisers write several ways."""
-_TOKEN = re.compile(r"[a-z0-9']+")
+_TOKEN = re.compile(r"[a-z']+|[0-9]+")
 
 
 def number_words(number: int) -> list[str]:
