@@ -19,6 +19,7 @@ _LABELS = {
     "wake": ("wake", lambda r: "wake word heard"),
     "user_speech_start": ("caller", lambda r: "starts speaking"),
     "user_speech_end": ("caller", lambda r: "stops speaking"),
+    "partial_transcript": ("asr", lambda r: f"\u201c{r.get('text', '')}\u201d \u2026"),
     "transcript": ("asr", lambda r: f"\u201c{r.get('text', '')}\u201d"),
     "llm_first_token": ("llm", lambda r: f"first words after {r.get('latency_ms')} ms"),
     "agent_speech_start": ("agent", lambda r: r.get("text", "")),
