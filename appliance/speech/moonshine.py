@@ -17,7 +17,6 @@ audio, whatever the draft was; a good draft only makes it cheaper.
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,7 +133,7 @@ class Decoding:
 
 
 class MoonshineModel:
-    """The encoder and decoder sessions and the tokenizer; one decode at a time."""
+    """The encoder and decoder sessions and the tokenizer; calls may run from several threads."""
 
     def __init__(self, directory: Path, threads: int, graphs: tuple[Path, Path] | None = None) -> None:
         """`graphs`: encoder and decoder replacing the wheel's own (see `quantize_graph`)."""
@@ -157,19 +156,16 @@ class MoonshineModel:
         self._present_names = [o.name for o in self._decoder.get_outputs()][1:]
         heads, head_size = inputs[2].shape[1], inputs[2].shape[3]
         self._empty_past = np.zeros((1, heads, 0, head_size), dtype=np.float32)
-        self._lock = threading.Lock()
 
     def encode(self, samples: np.ndarray) -> np.ndarray:
         """Encoder states of 16 kHz int16 audio (at least 0.1 s)."""
         audio = (np.asarray(samples, dtype=np.float32) / 32768.0)[None, :]
-        with self._lock:
-            return self._encoder.run(None, {"input_values": audio})[0]
+        return self._encoder.run(None, {"input_values": audio})[0]
 
     def decode(self, hidden: np.ndarray, max_tokens: int, draft: Sequence[int] = (),
                stop: Callable[[], bool] = lambda: False, timed: bool = False) -> Decoding:
         """Greedy tokens for `hidden`, checking `draft` first; `stop()` is asked between steps."""
-        with self._lock:
-            return self._decode(hidden, max_tokens, list(draft)[:max_tokens], stop, timed)
+        return self._decode(hidden, max_tokens, list(draft)[:max_tokens], stop, timed)
 
     def _decode(self, hidden: np.ndarray, max_tokens: int, draft: list[int],
                 stop: Callable[[], bool], timed: bool) -> Decoding:

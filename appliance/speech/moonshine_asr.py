@@ -109,13 +109,16 @@ class DraftWorker:
             while self._job is not None or self._busy:
                 self._wake.wait()
 
-    def settle(self) -> None:
-        """Stop the running decode between two steps (its tokens so far are kept) and wait."""
+    def cancel(self) -> None:
+        """Drop the waiting job and stop the running decode at its next step, without waiting.
+
+        The endpoint must not wait for a draft's encoder call: the final
+        decode runs beside the stopping worker (onnxruntime sessions take
+        concurrent calls) and the stale result is ignored by its number.
+        """
         with self._wake:
             self._job = None
             self._stop_decode.set()
-            while self._busy:
-                self._wake.wait()
 
     def close(self) -> None:
         with self._wake:
@@ -208,7 +211,7 @@ class MoonshineRecognizer(Recognizer):
 
     def _final_words(self) -> list[RecognizedWord]:
         if self._worker is not None:
-            self._worker.settle()
+            self._worker.cancel()
         samples = self._audio()
         draft = self._draft()
         self._next_utterance()
@@ -224,7 +227,7 @@ class MoonshineRecognizer(Recognizer):
 
     def _restart(self) -> None:
         if self._worker is not None:
-            self._worker.settle()
+            self._worker.cancel()
         self._next_utterance()
 
     def _next_utterance(self) -> None:

@@ -60,7 +60,7 @@ def test_drafts_decoded_while_speaking_are_reused_at_the_endpoint(moonshine, spe
     moonshine.reset()
     feed(moonshine, first)
     moonshine.wait_for_drafts()                       # a draft of an earlier stretch may be running
-    moonshine.accept(np.zeros(160, dtype=np.int16))   # the worker is free: the pause starts a draft
+    moonshine.accept(np.zeros(800, dtype=np.int16))   # 0.15 s of pause, the worker free: a draft
     moonshine.wait_for_drafts()
     partial = moonshine.accept(np.zeros(160, dtype=np.int16))
     assert not partial.final and "pool" in partial.text.lower(), partial.text
