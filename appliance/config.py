@@ -143,10 +143,24 @@ class WakeSettings:
 @dataclass(frozen=True)
 class AsrSettings:
     backend: str = setting(
-        "auto", "recogniser; auto = vosk when a vosk model is installed, else pocketsphinx",
-        choices=("auto", "vosk", "pocketsphinx"),
+        "auto", "recogniser; auto = vosk when vosk_model is set and installed, else Moonshine "
+        "when installed, else pocketsphinx",
+        choices=("auto", "moonshine", "vosk", "pocketsphinx"),
     )
-    vosk_model: str = setting("vosk-model-small-en-us-0.15", "vosk model directory in the models directory")
+    vosk_model: str = setting("", "vosk model directory in the models directory; empty = none")
+    moonshine_model: str = setting("moonshine-base-en", "Moonshine model directory in the models directory")
+    moonshine_int8: bool = setting(
+        True, "Moonshine runs the int8 graphs derived at install; false = the wheel's own "
+        "(same text, decoder steps about 8x slower)",
+    )
+    threads: int = setting(1, "onnxruntime threads for Moonshine", min=1, max=8)
+    incremental: bool = setting(
+        True, "Moonshine decodes while the caller speaks, so only the last words wait for the endpoint"
+    )
+    draft_pause_ms: int = setting(
+        120, "a pause this long while the caller speaks starts a background decode, milliseconds",
+        min=20, max=2000,
+    )
     preroll_ms: int = setting(400, "audio kept before the detected onset, milliseconds", min=300, max=2000)
     endpoint_silence_ms: int = setting(
         400, "silence that ends an utterance, milliseconds", min=100, max=5000

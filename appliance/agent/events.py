@@ -30,7 +30,8 @@ from appliance.config import PrivacySettings
 from appliance.errors import ApplianceError
 
 EVENT_NAMES = frozenset({
-    "ready", "wake", "user_speech_start", "user_speech_end", "transcript", "llm_first_token",
+    "ready", "wake", "user_speech_start", "user_speech_end", "partial_transcript", "transcript",
+    "llm_first_token",
     "agent_speech_start", "agent_speech_end", "barge_in_duck", "barge_in_release", "barge_in_stop",
     "backchannel_resume", "false_interruption_resume", "replan", "state", "error",
 })

@@ -19,7 +19,7 @@ from appliance.config import PrivacySettings
 KEEP_WORDS = PrivacySettings(log_transcripts=True, log_replies=True)
 """For synthetic conversations only (the sim, bench and tests): every word is kept."""
 
-GUEST_FIELDS = {"transcript": ("text",), "replan": ("text",)}
+GUEST_FIELDS = {"transcript": ("text",), "partial_transcript": ("text",), "replan": ("text",)}
 """Fields holding what the guest said, by event."""
 
 REPLY_FIELDS = {

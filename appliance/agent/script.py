@@ -2,8 +2,9 @@
 
 A script is a TOML file with `[[line]]` tables, played in order. Each line has
 the caller's `text`, a `voice` (an espeak-ng voice name, or "piper" for the
-kiosk's own piper voice, which pocketsphinx transcribes far better than
-espeak-ng's formant synthesis) and exactly one trigger:
+kiosk's own piper voice) or a recorded caller (`audio = "path.wav"`, relative
+to the script, any rate, the first channel of a multi-channel file; `text` is
+then what the recording says), and exactly one trigger:
 
 - `at_s`: seconds after the simulation starts;
 - `after_agent_word`: when the agent has played the Nth word of the reply it
@@ -16,6 +17,7 @@ A line is armed only once the previous one has been spoken.
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import tempfile
 import tomllib
@@ -26,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from appliance.audiofile import read_wav, resample
-from appliance.errors import ApplianceError, ConfigError
+from appliance.errors import ApplianceError, AudioFileError, ConfigError
 from appliance.messages import SpeechChunk
 from appliance.settings import load_section, setting
 
@@ -37,6 +39,7 @@ DEFAULT_SCRIPT = Path(__file__).parent / "scripts" / "front_desk.toml"
 class CallerLine:
     text: str = setting("", "what the caller says")
     voice: str = setting("en-us", 'espeak-ng voice name, or "piper" for the kiosk\'s piper voice')
+    audio: str = setting("", "a recording of the caller instead of a voice, relative to the script")
     speed_wpm: int = setting(160, "espeak-ng speaking rate, words per minute", min=80, max=400)
     gain_db: float = setting(0.0, "caller level at the microphone relative to the agent's echo, dB",
                              min=-30, max=30)
@@ -77,12 +80,26 @@ def load_script(path: Path | None = None) -> Script:
         if sum(triggers) != 1:
             raise ConfigError(str(path), f"line[{index}]",
                               "exactly one trigger: at_s, after_agent_word or when_agent_silent")
+        if line.audio:
+            line = dataclasses.replace(line, audio=str(_recording(path, index, line.audio)))
         lines.append(line)
     return Script(path, tuple(lines))
 
 
+def _recording(script: Path, index: int, audio: str) -> Path:
+    """The line's recording, relative to the script, checked readable now rather than mid-run."""
+    recording = (script.parent / audio).resolve()
+    try:
+        read_wav(recording)
+    except AudioFileError as error:
+        raise ConfigError(str(script), f"line[{index}].audio", f"a readable audio file ({error})") from None
+    return recording
+
+
 def speak(line: CallerLine, piper: Callable[[str], Iterable[SpeechChunk]]) -> np.ndarray:
-    """The caller's line at 16 kHz int16, from espeak-ng or from `piper` (text → chunks)."""
+    """The caller's line at 16 kHz int16: its recording, espeak-ng, or `piper` (text → chunks)."""
+    if line.audio:
+        return read_wav(line.audio)
     if line.voice == "piper":
         parts = [resample(chunk.samples, chunk.rate_hz) for chunk in piper(line.text)]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)

@@ -29,6 +29,7 @@ _LABELS = {
     "wake": ("wake", lambda r: "wake word heard"),
     "user_speech_start": ("caller", lambda r: "starts speaking"),
     "user_speech_end": ("caller", lambda r: "stops speaking"),
+    "partial_transcript": ("asr", lambda r: f"{_said(r, 'text')} \u2026"),
     "transcript": ("asr", lambda r: _said(r, "text")),
     "llm_first_token": ("llm", lambda r: f"first words after {r.get('latency_ms')} ms"),
     "agent_speech_start": ("agent", lambda r: _said(r, "text")),

@@ -92,6 +92,7 @@ class Kiosk:
         self._resuming = False
         self._first_token_reported = False
         self._utterance_open = False   # the recogniser is hearing an utterance
+        self._partial_text = ""        # the last partial transcript reported
         self._speech_run_ms = 0.0      # VAD speech so far while waiting for an utterance
         self._silence_ms = 0.0         # VAD silence since the utterance's last speech
         self._candidate = False        # utterance opened by a barge-in onset, not yet confirmed
@@ -186,6 +187,7 @@ class Kiosk:
         preroll = self._preroll.drain()
         self._recognizer.reset(start_t - len(preroll) / SAMPLE_RATE_HZ)
         self._recognizer.accept(preroll)
+        self._partial_text = ""
         self._utterance_open = True
         self._silence_ms = 0.0
         self._emit("user_speech_start")
@@ -206,7 +208,10 @@ class Kiosk:
             elif self.state is State.YIELDING and self._t - self._cut_t > YIELD_WAIT_S:
                 self._utterance_done(Transcript(t=self._t, text="", final=True))
             return
-        self._recognizer.accept(frame.samples)
+        partial = self._recognizer.accept(frame.samples).text
+        if partial != self._partial_text:      # drafts decoded while the caller speaks
+            self._partial_text = partial
+            self._emit("partial_transcript", text=partial)
         if self._candidate:                    # the detector decides while the agent speaks
             return
         self._silence_ms = 0.0 if speech else self._silence_ms + frame_ms

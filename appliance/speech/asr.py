@@ -1,4 +1,4 @@
-"""Streaming speech recognition: one interface, two backends, and the pre-roll buffer.
+"""Streaming speech recognition: one interface, three backends, and the pre-roll buffer.
 
 A `Recognizer` is fed 16 kHz int16 audio as it arrives (`accept`), returns a
 partial `Transcript` after each feed, says when the utterance has ended
@@ -10,8 +10,9 @@ times alone are not enough: vosk's partial words lag the audio by up to a
 second and a half, so a gap after the last partial word may still be speech.
 Noise that produces no words never ends an utterance; `max_utterance_s` does.
 
-`open_recognizer` picks the backend: vosk when its model is installed,
-pocketsphinx's bundled en-us model otherwise, and logs which and why.
+`open_recognizer` picks the backend: vosk when a vosk model is configured and
+installed, else Moonshine base English when installed, else pocketsphinx's
+bundled en-us model, and logs which and why. Only the chosen one is loaded.
 `PreRoll` keeps the audio from just before a detector onset, so that the
 first syllable of an interruption reaches the recogniser.
 """
@@ -26,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from appliance.config import AsrSettings
-from appliance.errors import ModelError
+from appliance.errors import ConfigError, ModelError
 from appliance.messages import SAMPLE_RATE_HZ, RecognizedWord, Transcript, samples_for_ms
 
 log = logging.getLogger(__name__)
@@ -72,9 +73,9 @@ class Recognizer(ABC):
         """Feed mono int16 16 kHz audio; returns the words recognised so far (not final)."""
         samples = np.asarray(samples, dtype=np.int16).reshape(-1)
         if samples.size:
-            self._feed(samples)
             self._track_loudness(samples)
             self._fed += samples.size
+            self._feed(samples)
             self._words = tuple(self._partial_words())
         return self._transcript(self._words, final=False)
 
@@ -168,18 +169,32 @@ def choose_backend(settings: AsrSettings, models_dir: Path) -> tuple[str, str]:
     """The backend to use and why, following `settings.backend`."""
     if settings.backend != "auto":
         return settings.backend, "configured"
-    if (models_dir / settings.vosk_model).is_dir():
-        return "vosk", f"vosk model {settings.vosk_model} is installed"
-    return "pocketsphinx", f"no vosk model {settings.vosk_model} in {models_dir}"
+    if settings.vosk_model and (models_dir / settings.vosk_model).is_dir():
+        return "vosk", f"vosk model {settings.vosk_model} is configured and installed"
+    if (models_dir / settings.moonshine_model).is_dir():
+        return "moonshine", f"Moonshine model {settings.moonshine_model} is installed"
+    return "pocketsphinx", f"neither a vosk model nor {settings.moonshine_model} in {models_dir}"
 
 
 def open_recognizer(settings: AsrSettings, models_dir: Path) -> Recognizer:
-    """A recogniser for `settings`: vosk with its installed model, else pocketsphinx."""
+    """A recogniser for `settings`; only the chosen backend's model is loaded."""
+    from appliance.models import require
+
     backend, reason = choose_backend(settings, models_dir)
     if backend == "vosk":
         from appliance.speech.vosk_asr import VoskRecognizer
 
         recognizer: Recognizer = VoskRecognizer(require_vosk_model(settings, models_dir), settings)
+    elif backend == "moonshine":
+        from appliance.speech.moonshine import int8_names
+        from appliance.speech.moonshine_asr import MoonshineRecognizer
+
+        model = require(settings.moonshine_model, models_dir)
+        graphs = None
+        if settings.moonshine_int8:
+            encoder, decoder = int8_names(settings.moonshine_model)
+            graphs = (require(encoder, models_dir), require(decoder, models_dir))
+        recognizer = MoonshineRecognizer(model, settings, graphs)
     else:
         from appliance.speech.sphinx_asr import SphinxRecognizer
 
@@ -192,6 +207,8 @@ def require_vosk_model(settings: AsrSettings, models_dir: Path) -> Path:
     """The verified vosk model directory, or a ModelError naming the key to change."""
     from appliance.models import require
 
+    if not settings.vosk_model:
+        raise ConfigError("<config>", "asr.vosk_model", "a vosk model directory for asr.backend = \"vosk\"")
     path = require(settings.vosk_model, models_dir)
     if not (path / "am").is_dir() and not (path / "conf").is_dir():
         raise ModelError(f"{path}: asr.vosk_model is not a vosk model directory")

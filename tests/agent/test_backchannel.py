@@ -9,13 +9,16 @@ from appliance.agent.backchannel import classify
     "text",
     ["mm-hmm", "Mm-hmm.", "mhm", "uh-huh", "Uh huh!", "yeah", "Yeah.", "yep", "okay", "OK",
      "ok...", "right", "Right?", "sure", "got it", "Got it.", "mm hmm", "m hm", "okay okay",
-     "yeah, yeah", "um yeah", "mhm okay"],
+     "yeah, yeah", "um yeah", "mhm okay",
+     # as Moonshine writes them (measured on piper and espeak-ng backchannels)
+     "Okay.", "I see,", "Um, okay.", "Mm-mm,", "Got it."],
 )
 def test_bare_backchannels(text):
     assert classify(text) == "backchannel"
 
 
-@pytest.mark.parametrize("text", ["", "   ", "...", "?!", "uh", "um", "the", "[unk]", "hmm."])
+@pytest.mark.parametrize("text", ["", "   ", "...", "?!", "uh", "um", "the", "[unk]", "hmm.",
+                                  "M.", "Ah.", "Uh?"])
 def test_nothing_or_noise_is_empty(text):
     assert classify(text) == "empty"
 

@@ -8,6 +8,7 @@ import pytest
 from appliance.audiofile import resample
 from appliance.config import Config
 from appliance.speech.tts import Synthesizer
+from appliance.speech.wer import word_errors
 
 
 @pytest.fixture(scope="session")
@@ -35,13 +36,7 @@ def speak(synthesizer):
 
 def word_accuracy(reference: list[str], hypothesis: list[str]) -> float:
     """1 - word error rate (Levenshtein over words), floored at 0."""
-    previous = list(range(len(hypothesis) + 1))
-    for i, ref in enumerate(reference, 1):
-        current = [i]
-        for j, hyp in enumerate(hypothesis, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref != hyp)))
-        previous = current
-    return max(0.0, 1.0 - previous[-1] / len(reference))
+    return max(0.0, 1.0 - word_errors(reference, hypothesis) / len(reference))
 
 
 @pytest.fixture(scope="session")

@@ -101,11 +101,15 @@ def test_vosk_streams_partials_then_final_words_with_times(vosk_ko, tmp_path):
         assert 0.3 <= starts[0] and final.words[-1].end_s <= (lead.size + speech.size) / 16000 + 0.3
 
 
-def test_auto_prefers_an_installed_vosk_model(tmp_path):
+def test_auto_prefers_a_configured_vosk_model_then_moonshine_then_pocketsphinx(tmp_path):
     settings = AsrSettings(vosk_model="my-vosk")
     assert choose_backend(settings, tmp_path)[0] == "pocketsphinx"
+    (tmp_path / "moonshine-base-en").mkdir()
+    assert choose_backend(settings, tmp_path)[0] == "moonshine"
+    assert choose_backend(AsrSettings(), tmp_path)[0] == "moonshine"
     (tmp_path / "my-vosk").mkdir()
-    assert choose_backend(settings, tmp_path) == ("vosk", "vosk model my-vosk is installed")
+    assert choose_backend(settings, tmp_path) == ("vosk", "vosk model my-vosk is configured and installed")
+    assert choose_backend(AsrSettings(), tmp_path)[0] == "moonshine"   # installed but not configured
     forced = dataclasses.replace(settings, backend="pocketsphinx")
     assert choose_backend(forced, tmp_path) == ("pocketsphinx", "configured")
 

@@ -40,6 +40,17 @@ def test_transcribe_json_has_words_with_times(tmp_path, capsys):
     assert ends == sorted(ends) and ends[-1] <= 1.6
 
 
+def test_transcribe_uses_moonshine_by_default(capsys):
+    recording = "/usr/share/sounds/alsa/Front_Center.wav"
+    assert main(["transcribe", recording, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["backend"] == "moonshine"
+    assert report["text"].lower().strip(".") == "front center"
+    words = report["words"]
+    assert [w["word"].lower().strip(".") for w in words] == ["front", "center"]
+    assert 0 <= words[0]["start_s"] < words[0]["end_s"] <= words[1]["start_s"] < words[1]["end_s"] <= 1.45
+
+
 def test_a_file_that_is_not_audio_is_one_line(tmp_path, capsys):
     bogus = tmp_path / "notes.wav"
     bogus.write_text("this is not audio\n")

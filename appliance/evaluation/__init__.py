@@ -1,0 +1,1 @@
+"""Evaluations that measure the kiosk on pinned data (run by `make eval-*`, never at run time)."""
