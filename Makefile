@@ -91,19 +91,19 @@ BOARD ?= respeaker-2mic-wm8960
 SITE ?= image-build/site-example
 
 wheelhouse: $(STAMPS)/venv
-	@rm -rf $(WHEELHOUSE) && mkdir -p $(WHEELHOUSE)
+	@mkdir -p $(WHEELHOUSE) && rm -f $(WHEELHOUSE)/*.whl
 	@echo "wheelhouse: building the appliance wheel and its pinned dependencies into $(WHEELHOUSE)"
 	@$(PIP) wheel -c constraints.txt --find-links $(LLAMA_WHEELS) --only-binary llama-cpp-python \
 		-w $(WHEELHOUSE) . 2>&1 | grep -v "^WARNING: Location" || true
 	@ls $(WHEELHOUSE)/appliance-*.whl $(WHEELHOUSE)/llama_cpp_python-*.whl >/dev/null
 
 # One line naming what is missing where an arm64 image cannot be built.
+DEVICE ?= pi5
 image:
-	@image-build/build-image --check BOARD=$(BOARD) SITE=$(SITE)
-	@image-build/build-image BOARD=$(BOARD) SITE=$(SITE)
+	@image-build/build-image BOARD=$(BOARD) SITE=$(SITE) DEVICE=$(DEVICE)
 
 # The install stage on a plain Debian bookworm root, booted read-only (root only;
-# about 5 minutes, most of it mmdebstrap; pip and the llama wheel come from caches).
+# about 4-5 minutes, most of it mmdebstrap; .deb files, pip and the llama wheel come from caches).
 image-test: wheelhouse
 	@$(BIN)/python -m pytest -q -p no:cacheprovider image-build/tests -s --arch amd64 --wheelhouse $(WHEELHOUSE)
 

@@ -15,7 +15,7 @@
 #   BOARD       a folder of hardware/ (config.txt lines, asound.conf)    required
 #   SITE        the operator's site folder (appliance.toml, knowledge)   required
 #   MODELS      where the models are (default: models/ of this checkout)
-#   RPI=1       Raspberry Pi OS: /boot/firmware exists, cmdline.txt gets `ro`
+#   RPI=1       Raspberry Pi OS: /boot/firmware/config.txt must exist already
 #   STATE=ram   writable state in RAM (tmpfs of STATE_SIZE, default 64M), or
 #   STATE=partition  on the ext4 partition labelled appliance-state
 #   SSH=1       keep an installed ssh server (default: masked)
@@ -128,29 +128,37 @@ in_root "$VENV/bin/appliance" config check /etc/appliance/appliance.toml >/dev/n
     || fail "the site's configuration is not valid (the line above names the key)"
 
 # --- a kiosk: read-only root, bounded writable state, no way in --------------
+# The writable places are mount units, not fstab lines: an image builder may
+# write its own fstab after this stage (rpi-image-gen does, at image time).
+mount_unit() {  # WHERE WHAT TYPE OPTIONS
+    unit=$(in_root systemd-escape --path --suffix=mount "$1")
+    cat >"$ROOT/etc/systemd/system/$unit" <<EOF
+# Written by the appliance install stage: the root is read-only.
+[Unit]
+Description=Writable $1 on the read-only kiosk
+[Mount]
+What=$2
+Where=$1
+Type=$3
+Options=$4
+[Install]
+WantedBy=local-fs.target
+EOF
+    in_root systemctl enable --quiet "$unit"
+}
+mount_unit /tmp tmpfs tmpfs nosuid,nodev,size=64M,mode=1777
+mount_unit /var/tmp tmpfs tmpfs nosuid,nodev,size=16M,mode=1777
+mount_unit /var/log tmpfs tmpfs nosuid,nodev,noexec,size=16M,mode=0755
 if [ "$STATE" = ram ]; then
-    uid=$(in_root id -u appliance)
-    gid=$(in_root id -g appliance)
-    state_line="tmpfs $STATE_DIR tmpfs nosuid,nodev,noexec,size=$STATE_SIZE,mode=0750,uid=$uid,gid=$gid 0 0"
+    mount_unit "$STATE_DIR" tmpfs tmpfs \
+        "nosuid,nodev,noexec,size=$STATE_SIZE,mode=0750,uid=$(in_root id -u appliance),gid=$(in_root id -g appliance)"
 else
-    state_line="LABEL=appliance-state $STATE_DIR ext4 nosuid,nodev,noexec,noatime,nofail,x-systemd.device-timeout=10s 0 2"
+    mount_unit "$STATE_DIR" /dev/disk/by-label/appliance-state ext4 nosuid,nodev,noexec,noatime
 fi
-# Only the root's line changes (options get ro); the rest of the fstab is the builder's.
-if awk '$2 == "/" { found = 1 } END { exit !found }' "$ROOT/etc/fstab" 2>/dev/null; then
-    awk 'BEGIN { OFS = "\t" } $2 == "/" {
-            n = split($4, option, ","); $4 = ""
-            for (i = 1; i <= n; i++) if (option[i] != "rw" && option[i] != "ro") $4 = $4 option[i] ","
-            $4 = $4 "ro" } 1' \
-        "$ROOT/etc/fstab" >"$ROOT/etc/fstab.new" && mv "$ROOT/etc/fstab.new" "$ROOT/etc/fstab"
-elif [ "$RPI" = 1 ]; then
-    fail "RPI=1 but /etc/fstab has no line for /"
-fi
-put_block "$ROOT/etc/fstab" "# The root is read-only; these are the writable places, in RAM unless noted.
-tmpfs /tmp tmpfs nosuid,nodev,size=64M,mode=1777 0 0
-tmpfs /var/tmp tmpfs nosuid,nodev,size=16M,mode=1777 0 0
-tmpfs /var/log tmpfs nosuid,nodev,noexec,size=16M,mode=0755 0 0
-$state_line"
-if [ "$RPI" = 1 ] && [ -f "$ROOT/boot/firmware/cmdline.txt" ]; then
+# The kernel mounts the root read-only (no `rw` on its command line); masking
+# systemd-remount-fs keeps it so whatever the builder's fstab says.
+in_root systemctl mask --quiet systemd-remount-fs.service
+if [ -f "$ROOT/boot/firmware/cmdline.txt" ]; then
     awk '{ line = ""; for (i = 1; i <= NF; i++) if ($i != "rw" && $i != "ro") line = line $i " "
            print line "ro" }' "$ROOT/boot/firmware/cmdline.txt" >"$ROOT/boot/firmware/cmdline.txt.new"
     mv "$ROOT/boot/firmware/cmdline.txt.new" "$ROOT/boot/firmware/cmdline.txt"

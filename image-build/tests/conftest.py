@@ -49,6 +49,8 @@ def missing_prerequisite(arch: str) -> str | None:
         if shutil.which(tool) is None:
             return f"{tool} is missing: apt-get install {package}"
     if MACHINE[arch] != platform.machine():
+        if shutil.which("arch-test") is None:
+            return "arch-test is missing (mmdebstrap needs it for a foreign root): apt-get install arch-test"
         handler = Path("/proc/sys/fs/binfmt_misc/qemu-aarch64")
         if not handler.exists():
             return ("no binfmt handler for aarch64: apt-get install qemu-user-static binfmt-support, "

@@ -153,7 +153,9 @@ def properties(text: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
 
 
-def test_boot_read_only_with_bounded_state(booted: dict[str, str]) -> None:
+def test_boot_read_only_with_bounded_state(kiosk_root: KioskRoot, booted: dict[str, str]) -> None:
+    remount = kiosk_root.path / "etc/systemd/system/systemd-remount-fs.service"
+    assert remount.resolve() == Path("/dev/null"), "the root would be remounted read-write"
     assert "ro" in booted["root-options"].strip().split(","), booted["root-options"]
     size, options = booted["state-mount"].split()
     assert size == "64M" and "rw" in options.split(","), booted["state-mount"]
@@ -185,3 +187,13 @@ def test_first_boot_ran_doctor_and_calibrate(booted: dict[str, str]) -> None:
     assert "no sound card" in log  # doctor's sound line
     assert "models   ok" in log  # doctor verified the models
     assert "audio.capture_device" in log  # calibrate tried the card
+
+
+def test_rpi_image_gen_layer_installs_the_stage_packages() -> None:
+    """The Pi layer and the mmdebstrap test install the same Debian packages."""
+    layer = (REPO / "image-build/rpi-image-gen/layer/appliance-kiosk.yaml").read_text()
+    listed = layer.split("packages:", 1)[1].split("customize-hooks:", 1)[0]
+    layer_packages = [line.strip()[2:] for line in listed.splitlines() if line.strip().startswith("- ")]
+    stage_packages = [line.strip() for line in (REPO / "image-build/stage/packages").read_text().splitlines()
+                      if line.strip() and not line.startswith("#")]
+    assert layer_packages == stage_packages
