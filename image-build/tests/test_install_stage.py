@@ -7,22 +7,25 @@ the kiosk is expected to start and fail on exactly that.
 
 from __future__ import annotations
 
+import platform
 import re
 import stat
 import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import REPO, KioskRoot
+from conftest import MACHINE, REPO, KioskRoot
 
 NSPAWN_CLEANUP_NOTE = 'Attempted to remove disk file system under "/run/systemd/nspawn/propagate/'
+CREDENTIALS_EXIT = "243"
 BOOT_TIMEOUT_S = 300  # a guard against a hang, not a timing: qemu boots take a minute
 PROBE = """\
 [Unit]
 Description=image test: record the boot once the kiosk has given up
 [Service]
 Type=oneshot
-ExecStart=/bin/sh -c 'systemctl --failed --plain --no-legend > /mnt/failed; \
+ExecStart=/bin/sh -c 'for unit in $$(systemctl --failed --plain --no-legend | cut -d" " -f1); do \
+echo "$$unit $$(systemctl show -P ExecMainStatus $$unit)"; done > /mnt/failed; \
 systemctl show appliance.service > /mnt/appliance; \
 systemctl show appliance-firstboot.service > /mnt/firstboot; \
 journalctl -b --no-pager -o cat -u appliance.service > /mnt/appliance.log; \
@@ -133,8 +136,9 @@ def booted(kiosk_root: KioskRoot, tmp_path_factory: pytest.TempPathFactory) -> d
     record = tmp_path_factory.mktemp("boot")
     try:
         boot = subprocess.run(
-            ["timeout", str(BOOT_TIMEOUT_S), "systemd-nspawn", "--quiet", "--register=no", "--keep-unit",
-             "--read-only", "--timezone=off", "--boot", "-D", str(root), f"--bind={record}:/mnt"],
+            ["timeout", "--kill-after=30", str(BOOT_TIMEOUT_S),
+             "systemd-nspawn", "--quiet", "--register=no", "--keep-unit", "--read-only", "--timezone=off",
+             "--boot", "-D", str(root), f"--bind={record}:/mnt"],
             capture_output=True, text=True)
     finally:
         dropin.unlink()
@@ -161,9 +165,14 @@ def test_boot_read_only_with_bounded_state(kiosk_root: KioskRoot, booted: dict[s
     assert size == "64M" and "rw" in options.split(","), booted["state-mount"]
 
 
-def test_only_the_kiosk_fails_and_only_for_the_sound_card(booted: dict[str, str]) -> None:
-    failed = [line.split()[0] for line in booted["failed"].splitlines() if line.strip()]
-    assert failed == ["appliance.service"], booted["failed"]
+def test_only_the_kiosk_fails_and_only_for_the_sound_card(kiosk_root: KioskRoot,
+                                                           booted: dict[str, str]) -> None:
+    failed = dict(line.split() for line in booted["failed"].splitlines() if line.strip())
+    if MACHINE[kiosk_root.arch] != platform.machine():
+        # qemu-user cannot pass systemd credentials: such units fail with 243/CREDENTIALS
+        # under emulation only, and say so; anything else still fails the test.
+        failed = {unit: status for unit, status in failed.items() if status != CREDENTIALS_EXIT}
+    assert list(failed) == ["appliance.service"], booted["failed"]
     kiosk = properties(booted["appliance"])
     assert kiosk["PrivateNetwork"] == "yes" and kiosk["RestrictAddressFamilies"] == "AF_UNIX"
     # Bounded retries, then it stays down (StartLimitBurst starts in StartLimitIntervalSec),
