@@ -33,7 +33,7 @@ APT_PACKAGES := build-essential cmake pkg-config swig python3-venv python3-dev \
 	espeak-ng sox pulseaudio pulseaudio-utils libasound2-plugins alsa-utils systemd strace \
 	chromium chromium-driver asterisk-core-sounds-en-wav
 
-.PHONY: demo test setup lint bench eval-answers eval-asr clean-setup
+.PHONY: demo test setup lint bench eval-answers eval-asr clean-setup wheelhouse image image-test image-test-arm64
 
 demo: setup
 	@$(BIN)/appliance sim --out out/demo
@@ -94,3 +94,33 @@ $(STAMPS)/models: models/manifest.toml $(STAMPS)/venv
 
 clean-setup:
 	rm -rf $(STAMPS) $(VENV)
+
+# The Raspberry Pi image (image-build/README.md). The wheelhouse holds the
+# appliance wheel and every dependency built for this machine's architecture
+# (llama-cpp-python from the cached portable build above); the image installs
+# from it with --no-index. Build it on the target architecture: natively on a
+# Pi or arm64 machine, or inside an arm64 root under qemu (image-test-arm64).
+ARCH := $(shell uname -m)
+WHEELHOUSE ?= out/wheelhouse-$(ARCH)
+BOARD ?= respeaker-2mic-wm8960
+SITE ?= image-build/site-example
+
+wheelhouse: $(STAMPS)/venv
+	@mkdir -p $(WHEELHOUSE) && rm -f $(WHEELHOUSE)/*.whl
+	@echo "wheelhouse: building the appliance wheel and its pinned dependencies into $(WHEELHOUSE)"
+	@$(PIP) wheel -c constraints.txt --find-links $(LLAMA_WHEELS) --only-binary llama-cpp-python \
+		-w $(WHEELHOUSE) . 2>&1 | grep -v "^WARNING: Location" || true
+	@ls $(WHEELHOUSE)/appliance-*.whl $(WHEELHOUSE)/llama_cpp_python-*.whl >/dev/null
+
+# One line naming what is missing where an arm64 image cannot be built.
+DEVICE ?= pi5
+image:
+	@image-build/build-image BOARD=$(BOARD) SITE=$(SITE) DEVICE=$(DEVICE)
+
+# The install stage on a plain Debian bookworm root, booted read-only (root only;
+# about 4-5 minutes, most of it mmdebstrap; .deb files, pip and the llama wheel come from caches).
+image-test: wheelhouse
+	@$(BIN)/python -m pytest -q -p no:cacheprovider image-build/tests -s --arch amd64 --wheelhouse $(WHEELHOUSE)
+
+image-test-arm64: $(STAMPS)/venv
+	@$(BIN)/python -m pytest -q -p no:cacheprovider image-build/tests -s --arch arm64

@@ -26,7 +26,9 @@ from pathlib import Path
 from appliance.errors import ConfigError, ModelError
 from appliance.settings import load_section, setting
 
-MANIFEST_PATH = Path(__file__).resolve().parent.parent / "models" / "manifest.toml"
+# appliance/manifest.toml is a link to models/manifest.toml, so that a wheel
+# (the Pi image installs one, not a checkout) carries the pins it verifies against.
+MANIFEST_PATH = Path(__file__).resolve().parent / "manifest.toml"
 CHUNK = 1 << 20
 
 

@@ -66,8 +66,9 @@ def staged(config: Config) -> list[tuple[str, float]]:
     stage("wake word (3 ONNX models)", lambda: WakeWordDetector(config.wake, models))
     from appliance.speech.asr import open_recognizer
     stage(f"recogniser ({config.asr.backend})", lambda: open_recognizer(config.asr, models))
-    from appliance.agent.llm import LocalLlm
-    stage(f"LLM ({config.llm.model})", lambda: LocalLlm(config.llm, models))
+    if config.knowledge.phrasing == "model":      # as Pipeline: the LLM only words answers
+        from appliance.agent.llm import LocalLlm
+        stage(f"LLM ({config.llm.model})", lambda: LocalLlm(config.llm, models))
     from appliance.speech.tts import Synthesizer
     stage(f"TTS ({config.tts.voice})", lambda: Synthesizer(config.tts, models))
     return rows
