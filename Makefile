@@ -78,10 +78,11 @@ $(STAMPS)/venv: pyproject.toml constraints.txt tools/llama-cmake-args $(STAMPS)/
 	@if ! ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1; then \
 		echo "setup: compiling llama.cpp $(LLAMA_CPP_VERSION) (portable: $(LLAMA_CMAKE_ARGS));" \
 			"this takes about 5 minutes on 2 cores, once"; \
-		rm -rf $(LLAMA_WHEELS).partial && \
+		partial=$(LLAMA_WHEELS).partial.$$$$ && \
 		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) wheel --no-deps --no-cache-dir \
-			--no-binary llama-cpp-python llama-cpp-python==$(LLAMA_CPP_VERSION) \
-			-w $(LLAMA_WHEELS).partial && mv $(LLAMA_WHEELS).partial $(LLAMA_WHEELS); \
+			--no-binary llama-cpp-python llama-cpp-python==$(LLAMA_CPP_VERSION) -w $$partial && \
+		mkdir -p $(LLAMA_WHEELS) && mv $$partial/llama_cpp_python-*.whl $(LLAMA_WHEELS)/ && \
+		rm -rf $$partial; \
 	fi
 	@echo "setup: installing the appliance package and its pinned dependencies into $(VENV)"
 	@$(PIP) install -c constraints.txt --find-links $(LLAMA_WHEELS) --only-binary llama-cpp-python \
