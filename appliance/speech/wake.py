@@ -50,8 +50,13 @@ class WakeWordDetector:
         except ImportError as error:
             raise MissingDependencyError(f"openwakeword: not installed ({error}); "
                                          "pip install openwakeword==0.5.1") from None
-        self._model = Model(wakeword_models=[str(model_path)], inference_framework="onnx",
-                            melspec_model_path=str(melspec), embedding_model_path=str(embedding))
+        try:
+            self._model = Model(wakeword_models=[str(model_path)], inference_framework="onnx",
+                                melspec_model_path=str(melspec), embedding_model_path=str(embedding))
+        except Exception as error:  # onnxruntime raises its own types for a bad file
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise ModelError(f"{model_path}: wake.model: not a loadable wake word model "
+                             f"({reason})") from None
         self._key = next(iter(self._model.models))
         self.name = settings.model.removesuffix(".onnx")
         self._threshold = settings.threshold
