@@ -37,6 +37,8 @@ class EventLog:
             self._file = path.open("w", encoding="utf-8")
         self._subscribers: list[Subscriber] = []
         self.records: list[dict[str, Any]] = []
+        self.degraded = False
+        """True once the file could not be written (disk full): events go to the journal only."""
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
@@ -50,12 +52,31 @@ class EventLog:
         with self._lock:
             self.records.append(record)
             if self._file is not None:
-                self._file.write(line + "\n")
-                self._file.flush()
+                self._write(line)
         log.info(line, extra={"EVENT": event})
         for subscriber in self._subscribers:
             subscriber(record)
         return record
+
+    def _write(self, line: str) -> None:
+        """Append one line; a full or failing disk degrades to the journal, never raises.
+
+        The kiosk must keep talking when /var fills up: the file is given up
+        (what it holds stays), and every event still reaches the journal.
+        """
+        assert self._file is not None
+        try:
+            self._file.write(line + "\n")
+            self._file.flush()
+        except OSError as error:
+            log.error("event log %s: %s; events go to the journal only from here",
+                      getattr(self._file, "name", "?"), error.strerror or error)
+            try:
+                self._file.close()
+            except OSError:
+                pass  # the unwritable buffer is dropped with it
+            self._file = None
+            self.degraded = True
 
     def named(self, event: str) -> list[dict[str, Any]]:
         """Every recorded event of one kind, in order."""

@@ -74,10 +74,11 @@ class Pipeline:
         def clauses(conversation: Conversation) -> Iterator[str]:
             return limit_sentences(self.llm.stream_clauses(conversation), config.llm.max_sentences)
 
-        voice = Voice(clauses=clauses, synthesize=self.tts.synthesize_clause,
-                      cancel_llm=self.llm.cancel)
+        self.voice = Voice(clauses=clauses, synthesize=self.tts.synthesize_clause,
+                           cancel_llm=self.llm.cancel)
+        """What the kiosk speaks with; a test builds its own `Kiosk` around a faulty twin."""
         self.kiosk = Kiosk(config, speaker=self.speaker, confirm=self.frontend.confirm,
-                           recognizer=self.recognizer, voice=voice, events=events,
+                           recognizer=self.recognizer, voice=self.voice, events=events,
                            wake=self.wake.process if self.wake is not None else None)
         self._closers.append(self.kiosk.close)
 
