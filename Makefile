@@ -29,7 +29,7 @@ APT_PACKAGES := build-essential cmake pkg-config swig python3-venv python3-dev \
 	libasound2-dev libspeexdsp-dev libsystemd-dev libsndfile1 \
 	espeak-ng sox pulseaudio pulseaudio-utils libasound2-plugins alsa-utils systemd strace
 
-.PHONY: demo test setup lint bench clean-setup
+.PHONY: demo test setup lint bench soak clean-setup
 
 demo: setup
 	@$(BIN)/appliance sim --out out/demo
@@ -39,6 +39,11 @@ test: setup
 
 bench: setup
 	@$(BIN)/appliance bench tests/bench/suite --json out/bench.json --plot out/bench.png
+
+# The slow tier's day at the desk: one simulated hour of varied conversation,
+# RSS/threads/fds over time in out/soak/soak.json (docs/reliability.md).
+soak: setup
+	@$(BIN)/appliance sim --soak 1 --out out/soak
 
 lint: setup
 	@$(BIN)/ruff check appliance tests

@@ -19,6 +19,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="directory for events.jsonl, conversation.wav, timeline.png")
     parser.add_argument("--realtime", action="store_true",
                         help="pace the room to the wall clock instead of running as fast as possible")
+    parser.add_argument("--soak", type=float, metavar="HOURS",
+                        help="a long varied conversation for HOURS of simulated time; reports "
+                        "turns, barge-ins, errors, RSS, threads and fds over time (soak.json)")
     parser.set_defaults(handler=run)
 
 
@@ -34,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
     from appliance.agent.sim import run_sim
 
     config = config_from(args)
+    if args.soak is not None:
+        return _soak(config, args)
     script = load_script(args.script)
     if not args.verbose:  # the timeline below shows the events; keep the log to warnings
         logging.getLogger().setLevel(logging.WARNING)
@@ -51,3 +56,21 @@ def run(args: argparse.Namespace) -> int:
     for name in ("events.jsonl", "conversation.wav", "timeline.png"):
         print(f"wrote {result.out_dir / name}")
     return 0
+
+
+def _soak(config, args: argparse.Namespace) -> int:
+    from appliance.agent.script import load_script
+    from appliance.agent.soak import SOAK_SCRIPT, run_soak, summary
+    from appliance.errors import ConfigError
+    from appliance.outputs import writable_directory
+
+    if not 0 < args.soak <= 72:
+        raise ConfigError("--soak", "HOURS", f"a number of hours above 0 and at most 72, got {args.soak}")
+    writable_directory(args.out, "--out")
+    script = load_script(args.script or SOAK_SCRIPT)
+    logging.getLogger().setLevel(logging.WARNING)
+    samples = run_soak(config, args.soak, args.out, script=script,
+                       sample_every_s=min(300.0, args.soak * 3600.0 / 12))
+    print(summary(samples))
+    print(f"wrote {args.out / 'soak.json'} and {args.out / 'events.jsonl'}")
+    return 1 if samples[-1].errors or samples[-1].lost_turns else 0
