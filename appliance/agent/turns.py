@@ -180,8 +180,12 @@ class Kiosk:
             self._start_listening(self._t, self._config.llm.follow_up_s)
 
     def _start_listening(self, t: float, for_s: float) -> None:
-        """Wait for the caller to speak; the utterance opens on sustained VAD speech."""
-        self._utterance_open = False
+        """Wait for the caller to speak; the utterance opens on sustained VAD speech.
+
+        A barge-in candidate still open (a duck just before the agent finished)
+        is over too: the detector says nothing once the agent is silent, and a
+        candidate never endpoints, so keeping it would leave the kiosk deaf."""
+        self._utterance_open = self._candidate = False
         self._speech_run_ms = 0.0
         self._listen_until = t + for_s
         self._set_state(State.LISTENING)

@@ -22,7 +22,7 @@ from appliance.agent.pipeline import Pipeline
 from appliance.agent.turns import Kiosk, Voice
 from appliance.audio.room import RoomSettings, SimulatedRoom
 from appliance.config import Config
-from appliance.messages import SAMPLE_RATE_HZ, State
+from appliance.messages import SAMPLE_RATE_HZ, BargeInDuck, State
 
 QUESTION = "Can you tell me about breakfast and dinner?"
 
@@ -175,3 +175,18 @@ def test_a_full_events_disk_degrades_logging_and_the_kiosk_keeps_talking(room_pi
     stepper.until(lambda: pipeline.kiosk.state is State.SPEAKING, "the answer")
     assert events.degraded, "the events never reached the full disk"
     assert events.named("transcript") and events.named("agent_speech_start")
+
+
+def test_a_duck_as_the_reply_ends_does_not_leave_the_kiosk_deaf(room_pipeline):
+    """Found by the soak: a duck just before the agent finished left the barge-in
+    candidate open; it never endpoints, so nothing was heard again."""
+    pipeline, room, stepper, events = room_pipeline()
+    kiosk = pipeline.kiosk
+    ask(pipeline, room, stepper, "the question")
+    stepper.until(lambda: kiosk.state is State.SPEAKING, "the answer")
+    kiosk.on_detector_event(BargeInDuck(t=stepper.t, onset_t=stepper.t))   # never released
+    stepper.until(lambda: events.named("agent_speech_end"), "the end of the answer")
+    ended = len(events.records)
+    ask(pipeline, room, stepper, "the next question")
+    stepper.until(lambda: any(r["event"] == "transcript" for r in events.records[ended:]),
+                  "the next question heard")
