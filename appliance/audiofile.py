@@ -31,6 +31,9 @@ def resample(samples: np.ndarray, from_hz: int, to_hz: int = SAMPLE_RATE_HZ) -> 
 
 def read_wav(path: Path | str, rate_hz: int = SAMPLE_RATE_HZ) -> np.ndarray:
     """Mono int16 samples of `path` at `rate_hz` (first channel if several)."""
+    if not Path(path).is_file():  # libsndfile would only say "System error."
+        raise AudioFileError(f"{path}: " + ("a WAV file, not a directory" if Path(path).is_dir()
+                                            else "file does not exist"))
     try:
         data, file_rate = soundfile.read(str(path), dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError, OSError) as error:

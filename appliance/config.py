@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from appliance.errors import ConfigError
-from appliance.settings import as_toml, load_section, setting
+from appliance.settings import as_toml, load_section, read_toml, setting
 
 DEVICE_CONFIG_PATH = Path("/etc/appliance/appliance.toml")
 DEVICE_MODELS_DIR = Path("/var/lib/appliance/models")
@@ -369,13 +367,7 @@ def load_config(path: Path | str | None = None) -> Config:
     if path is None:
         return Config()
     path = Path(path)
-    try:
-        with path.open("rb") as handle:
-            table = tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(str(path), "<file>", "file does not exist") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(str(path), "<syntax>", f"not valid TOML ({error})") from None
+    table = read_toml(path)
     return parse_config(table, str(path))
 
 

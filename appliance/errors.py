@@ -9,15 +9,18 @@ from __future__ import annotations
 
 
 class ApplianceError(Exception):
-    """A problem the user can fix; the message is the whole explanation."""
+    """A problem the user can fix; the message is the whole explanation.
 
-    exit_code = 1
+    Exit code 2 for every one of them, like grep: 2 means "could not run"
+    (bad input, configuration, model or device), while 1 stays free for a
+    command that ran and found "no" (no wake word, a FAIL in doctor).
+    """
+
+    exit_code = 2
 
 
 class ConfigError(ApplianceError):
     """A configuration or scenario file that does not match its schema."""
-
-    exit_code = 2
 
     def __init__(self, path: str, key: str, expected: str) -> None:
         self.path = path

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from appliance.errors import ConfigError, ModelError
+from appliance.outputs import writable_directory
 from appliance.settings import load_section, setting
 
 # appliance/manifest.toml is a link to models/manifest.toml, so that a wheel
@@ -274,7 +275,7 @@ class InstallResult:
 def install(models_dir: Path, *, tests: bool = False, manifest: Path = MANIFEST_PATH,
             say: Callable[[str], None] = print) -> Iterator[InstallResult]:
     """Install every missing or corrupt model; yields one result per entry."""
-    models_dir.mkdir(parents=True, exist_ok=True)
+    writable_directory(models_dir, "models_dir", "a writable models directory")
     entries = [e for e in load_manifest(manifest) if tests or not e.for_tests]
     archives: dict[str, bytes] = {}
     for number, entry in enumerate(entries, 1):

@@ -11,9 +11,12 @@ so both fail the same way.
 from __future__ import annotations
 
 import dataclasses
+import math
+import tomllib
 import types
 import typing
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 from appliance.errors import ConfigError
@@ -101,11 +104,34 @@ def _check_bounds(path: str, key: str, value: Any, meta: Mapping[str, Any]) -> N
     for number in numbers:
         if not isinstance(number, (int, float)) or isinstance(number, bool):
             continue
+        if not math.isfinite(number):  # every comparison with NaN is false: reject it here, once
+            raise ConfigError(path, key, f"expected a finite number, got {number!r}")
         if low is not None and number < low or high is not None and number > high:
             span = f"between {low:g} and {high:g}" if low is not None and high is not None else (
                 f"at least {low:g}" if low is not None else f"at most {high:g}"
             )
             raise ConfigError(path, key, f"expected a value {span}, got {number!r}")
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The TOML table in `path`; every way a file can be unreadable is one ConfigError.
+
+    The kiosk config, scenarios and caller scripts all come through here, so a
+    directory, a missing file, non-UTF-8 bytes or bad syntax read the same way.
+    """
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(str(path), "<file>", "file does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(str(path), "<file>", "a TOML file, not a directory") from None
+    except OSError as error:
+        raise ConfigError(str(path), "<file>", f"a readable file ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(str(path), "<syntax>",
+                          f"UTF-8 text ({error.reason} at byte {error.start})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(str(path), "<syntax>", f"not valid TOML ({error})") from None
 
 
 def load_section(cls: type[T], table: Any, path: str, prefix: str = "") -> T:

@@ -137,6 +137,11 @@ class RotatingEventFile:
             return
         self._failing.discard("delete")
 
+    @property
+    def failing(self) -> bool:
+        """True while lines do not reach the disk (full or failing); the journal still gets them."""
+        return "write" in self._failing
+
     def _warn(self, what: str, error: OSError) -> None:
         if what not in self._failing:
             self._failing.add(what)

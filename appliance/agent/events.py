@@ -86,6 +86,11 @@ class EventLog:
             subscriber(record if words else kept)
         return kept
 
+    @property
+    def degraded(self) -> bool:
+        """True while the events file cannot be written (disk full): events reach the journal only."""
+        return self._file is not None and self._file.failing
+
     def named(self, event: str) -> list[dict[str, Any]]:
         """Every recent event of one kind, in order."""
         with self._lock:

@@ -82,11 +82,12 @@ class Pipeline:
         # checked, capped clauses; the LLM only phrases the retrieved facts.
         llm = self.llm
         self.answerer = Answerer(config, llm.stream_clauses if llm is not None else None, knowledge)
-        voice = Voice(clauses=self.answerer.reply, synthesize=self.tts.synthesize_clause,
-                      cancel_llm=llm.cancel if llm is not None else _nothing_to_cancel,
-                      system_prompt=self.answerer.system_prompt)
+        self.voice = Voice(clauses=self.answerer.reply, synthesize=self.tts.synthesize_clause,
+                           cancel_llm=llm.cancel if llm is not None else _nothing_to_cancel,
+                           system_prompt=self.answerer.system_prompt)
+        """What the kiosk speaks with; a test builds its own `Kiosk` around a faulty twin."""
         self.kiosk = Kiosk(config, speaker=self.speaker, confirm=self.frontend.confirm,
-                           recognizer=self.recognizer, voice=voice, events=events,
+                           recognizer=self.recognizer, voice=self.voice, events=events,
                            wake=self.wake.process if self.wake is not None else None)
         self._closers.append(self.kiosk.close)
 

@@ -39,6 +39,8 @@ class Reply:
         self.first_clause_at: float | None = None
         """perf_counter() when the first clause text arrived (the LLM's first words)."""
         self.failed: Exception | None = None
+        self.failed_stage = ""
+        """"llm" when the clause source raised, "tts" when synthesis did."""
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -51,18 +53,21 @@ class Reply:
         return self._thread.is_alive()
 
     def _run(self) -> None:
+        stage = "llm"
         try:
             for clause in self._clauses:
                 if self.first_clause_at is None:
                     self.first_clause_at = time.perf_counter()
                 if self._stop.is_set():
                     return
+                stage = "tts"
                 chunk = self._synthesize(clause)
+                stage = "llm"
                 if chunk.samples.size and not self._put(chunk):
                     return
         except Exception as error:  # noqa: BLE001 - a failed reply must not kill the kiosk
-            log.exception("reply failed")
-            self.failed = error
+            log.exception("reply failed in %s", stage)
+            self.failed, self.failed_stage = error, stage
         finally:
             self._put(END)
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import tempfile
-import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ import numpy as np
 from appliance.audiofile import read_wav, resample
 from appliance.errors import ApplianceError, AudioFileError, ConfigError
 from appliance.messages import SpeechChunk
-from appliance.settings import load_section, setting
+from appliance.settings import load_section, read_toml, setting
 
 DEFAULT_SCRIPT = Path(__file__).parent / "scripts" / "front_desk.toml"
 
@@ -59,12 +58,7 @@ class Script:
 def load_script(path: Path | None = None) -> Script:
     """Parse and validate a script; errors name the file and the line's key."""
     path = path or DEFAULT_SCRIPT
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(str(path), "<file>", "file does not exist") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(str(path), "<syntax>", f"not valid TOML ({error})") from None
+    table = read_toml(path)
     unknown = set(table) - {"line"}
     if unknown:
         raise ConfigError(str(path), sorted(unknown)[0], "unknown key; expected [[line]] tables")

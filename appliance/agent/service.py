@@ -30,12 +30,22 @@ from appliance.device import privacy
 from appliance.device.gpio import Amplifier, PushToTalk, StatusLed
 from appliance.device.journal import hold_word_loggers
 from appliance.device.notify import Notifier, Watchdog, watchdog_interval_s
+from appliance.errors import ApplianceError
 from appliance.messages import SAMPLE_RATE_HZ, State
 
 if TYPE_CHECKING:
     from appliance.screen.screen import Screen
 
 log = logging.getLogger(__name__)
+
+FADE_OUT_WAIT_S = 0.5
+"""On stop, how long the loop may run to play the fade of a reply cut short, seconds."""
+REOPEN_FIRST_S = 0.1
+"""First wait before reopening a sound card that failed, seconds; doubles per attempt."""
+REOPEN_MAX_S = 5.0
+"""Longest wait between two attempts, seconds. The watchdog is quiet meanwhile (the loop
+does not advance), so systemd restarts the whole service after WatchdogSec if the card
+stays away; a card that comes back sooner is picked up without losing the conversation."""
 
 
 class KioskService:
@@ -94,7 +104,8 @@ class KioskService:
         period_s = self.device.period_samples / SAMPLE_RATE_HZ
         while not self.stop_requested.is_set():
             if self.pipeline.loop.error is not None:
-                raise self.pipeline.loop.error
+                self._reopen(self.pipeline.loop.error)
+                continue
             self.pipeline.pump(timeout=4 * period_s)
             presses = self.screen.presses() if self.screen is not None else 0
             while not self._presses.empty():
@@ -105,9 +116,42 @@ class KioskService:
             if self.screen is not None:
                 self.screen.tick()
 
+    def _reopen(self, error: BaseException) -> None:
+        """The card failed (unplugged, PulseAudio gone, an ALSA error): reopen it with
+        backoff and restart the loop; the conversation state is kept."""
+        self.pipeline.events.emit(self.pipeline.frontend_time, "error", stage="audio",
+                                  message=f"{type(error).__name__}: {error}")
+        self.pipeline.loop.stop()
+        wait_s, attempts = REOPEN_FIRST_S, 0
+        while not self.stop_requested.wait(wait_s):
+            attempts += 1
+            try:
+                self.device.close()
+                self.device.open()
+            except (ApplianceError, OSError) as failure:
+                log.warning("reopening the sound card (attempt %d) failed: %s", attempts, failure)
+                wait_s = min(2 * wait_s, REOPEN_MAX_S)
+                continue
+            log.warning("sound card reopened after %d attempt(s)", attempts)
+            self.pipeline.loop.restart()
+            return
+
+    def fade_out(self) -> None:
+        """Stopping mid-reply: fade the voice out (no click), with the loop still running."""
+        speaker, loop = self.pipeline.speaker, self.pipeline.loop
+        if not speaker.is_speaking or not loop.running:
+            return
+        speaker.cut()
+        period_s = self.device.period_samples / SAMPLE_RATE_HZ
+        deadline = time.monotonic() + FADE_OUT_WAIT_S
+        while speaker.is_speaking and time.monotonic() < deadline and loop.error is None:
+            self.pipeline.pump(feed=False, timeout=period_s)
+        log.info("stopping: the reply in progress was faded out")
+
     def close(self) -> None:
         """Stop every thread and release the card and the models; safe to call twice."""
         self.notifier.stopping()
+        self.fade_out()
         self.watchdog.close()
         if self.screen is not None:
             self.screen.close()

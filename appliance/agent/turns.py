@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -51,6 +52,10 @@ SPEECH_START_MS = 60.0
 """VAD speech that opens an utterance while listening, milliseconds."""
 YIELD_WAIT_S = 1.5
 """After a cut by push-to-talk or wake word, how long to wait for words, seconds."""
+REPLY_GRACE_S = 2.0
+"""Beyond `llm.timeout_s`, how long a reply may stay silent before the kiosk gives up on
+it. The LLM's own deadline aborts a slow decode; this catches a source that never
+returns at all (a hung library call), so the caller still hears the fallback."""
 
 
 @dataclass(frozen=True)
@@ -125,7 +130,10 @@ class Kiosk:
         if self.state in (State.IDLE, State.SPEAKING):
             self._listen_for_wake(frame)
         if self.state in (State.LISTENING, State.YIELDING) or self._candidate:
-            self._hear(frame, speech_probability >= self._config.detector.vad_threshold)
+            try:
+                self._hear(frame, speech_probability >= self._config.detector.vad_threshold)
+            except Exception as error:  # noqa: BLE001 - a failed recogniser ends the turn, not the kiosk
+                self._turn_failed("asr", error)
         else:
             self._preroll.push(frame.samples)
 
@@ -135,7 +143,11 @@ class Kiosk:
             return
         if isinstance(event, BargeInDuck):
             self._emit("barge_in_duck", onset_t=round(event.onset_t, 3))
-            self._start_candidate(event.onset_t)
+            try:
+                self._start_candidate(event.onset_t)
+            except Exception as error:  # noqa: BLE001 - the agent keeps speaking without the recogniser
+                self._candidate = self._utterance_open = False
+                self._emit("error", stage="asr", message=_describe(error))
         elif isinstance(event, BargeInRelease):
             self._emit("barge_in_release", onset_t=round(event.onset_t, 3))
             self._candidate = self._utterance_open = False
@@ -149,6 +161,9 @@ class Kiosk:
             self._forget_the_guest()
             self._set_state(State.IDLE)
         if self._reply is None:
+            return
+        if self.state is State.THINKING and self._reply_overdue():
+            self._give_up_on_reply()
             return
         if not self._first_token_reported and self._reply.first_clause_at is not None:
             self._first_token_reported = True
@@ -176,8 +191,12 @@ class Kiosk:
             self._start_listening(self._t, self._config.llm.follow_up_s)
 
     def _start_listening(self, t: float, for_s: float) -> None:
-        """Wait for the caller to speak; the utterance opens on sustained VAD speech."""
-        self._utterance_open = False
+        """Wait for the caller to speak; the utterance opens on sustained VAD speech.
+
+        A barge-in candidate still open (a duck just before the agent finished)
+        is over too: the detector says nothing once the agent is silent, and a
+        candidate never endpoints, so keeping it would leave the kiosk deaf."""
+        self._utterance_open = self._candidate = False
         self._speech_run_ms = 0.0
         self._listen_until = t + for_s
         self._set_state(State.LISTENING)
@@ -282,8 +301,42 @@ class Kiosk:
         text = " ".join(self._reply_text)
         if not self._resuming:                   # a resumed turn is already in the history
             self.conversation.add_assistant(text)
+        failed = self._reply is not None and self._reply.failed is not None
+        if failed:
+            assert self._reply is not None and self._reply.failed is not None
+            self._emit("error", stage=self._reply.failed_stage,
+                       message=_describe(self._reply.failed))
+            self._set_state(State.ERROR)
         self._reply = None
         self._emit("agent_speech_end", text=text)
+        self._start_listening(self._t, self._config.llm.follow_up_s)
+
+    # -- faults ----------------------------------------------------------------
+    def _reply_overdue(self) -> bool:
+        assert self._reply is not None
+        waited_s = time.perf_counter() - self._reply.started_at
+        return (not self._placements and self._reply.chunks.empty()
+                and waited_s > self._config.llm.timeout_s + REPLY_GRACE_S)
+
+    def _give_up_on_reply(self) -> None:
+        """The reply never produced a word: drop it (without waiting) and say the fallback."""
+        assert self._reply is not None
+        self._emit("error", stage="llm", message="no reply within "
+                   f"{self._config.llm.timeout_s + REPLY_GRACE_S:.0f} s; speaking the fallback")
+        self._reply.cancel(join_timeout=0.0)
+        self._reply = None
+        self._start_reply(split_clauses(self._config.llm.fallback_text))
+
+    def _turn_failed(self, stage: str, error: Exception) -> None:
+        """A stage raised mid-turn: say so, drop the turn, and listen again."""
+        log.error("%s failed: %s", stage, _describe(error))
+        self._emit("error", stage=stage, message=_describe(error))
+        if self._reply is not None:
+            self._reply.cancel(join_timeout=0.0)
+            self._reply = None
+        self._utterance_open = self._candidate = False
+        self._speech_run_ms = 0.0
+        self._set_state(State.ERROR)
         self._start_listening(self._t, self._config.llm.follow_up_s)
 
     def _barge_in(self, event: BargeIn) -> None:
@@ -337,8 +390,13 @@ class Kiosk:
         return len(heard)
 
     def wait_for_speech(self, timeout: float) -> bool:
-        """Block until the reply in progress has a chunk ready (the sim's virtual clock)."""
-        return self._reply is not None and self._reply.wait_ready(timeout)
+        """Block until the reply in progress has a chunk ready (the sim's virtual clock),
+        or until the reply is overdue and `tick()` would give up on it."""
+        if self._reply is None:
+            return False
+        left_s = (self._config.llm.timeout_s + REPLY_GRACE_S + 0.01
+                  - (time.perf_counter() - self._reply.started_at))
+        return self._reply.wait_ready(max(0.0, min(timeout, left_s)))
 
     def _forget_the_guest(self) -> None:
         """A fresh history: back at idle, the next person must not hear the last one's words."""
@@ -360,3 +418,9 @@ class Kiosk:
         if self._reply is not None:
             self._reply.cancel()
             self._reply = None
+
+
+def _describe(error: BaseException) -> str:
+    """One line for the event log: the exception's type and first line."""
+    text = str(error).splitlines()[0] if str(error) else ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__

@@ -37,6 +37,10 @@ _HOLD_MS = 50.0  # the capture must stay 40 dB down this long to count as silent
 _LEAD_MS = 500.0  # silence before the probe, while the device settles
 _ATTEMPTS = 3
 _PEAK_TAPS = 2  # taps either side of the correlation peak counted as the direct path
+MIN_PROMINENCE_DB = 20.0
+"""How far the echo's correlation peak must stand above the correlation's RMS
+over all lags. Uncorrelated noise peaks at about 12 dB over ~16 000 lags; an
+echo of the probe stands 30 dB and more above it."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,8 @@ class EchoEstimate:
 
     lag_samples: int
     gain_db: float
+    prominence_db: float
+    """The peak over the correlation's RMS: how sure we are there is an echo at all."""
 
     @property
     def lag_ms(self) -> float:
@@ -86,11 +92,15 @@ def estimate_echo(played: np.ndarray, captured: np.ndarray,
     size = 1 << int(np.ceil(np.log2(x.size + y.size)))
     correlation = np.fft.irfft(np.fft.rfft(y, size) * np.conj(np.fft.rfft(x, size)), size)
     max_lag = min(samples_for_ms(max_lag_ms), y.size - 1)
-    lag = int(np.argmax(np.abs(correlation[: max_lag + 1])))
+    window = np.abs(correlation[: max_lag + 1])
+    lag = int(np.argmax(window))
     energy = float(np.dot(x, x))
     taps = correlation[max(0, lag - _PEAK_TAPS):lag + _PEAK_TAPS + 1] / energy if energy else [0.0]
     gain = float(np.sqrt(np.sum(np.square(taps))))
-    return EchoEstimate(lag, float(20.0 * np.log10(max(gain, 1e-12))))
+    rms = float(np.sqrt(np.mean(np.square(window))))
+    prominence = window[lag] / rms if rms > 0 else 1.0
+    return EchoEstimate(lag, float(20.0 * np.log10(max(gain, 1e-12))),
+                        float(20.0 * np.log10(max(prominence, 1e-12))))
 
 
 def cut_latency_ms(captured: np.ndarray, cut_sample: int, drop_db: float = CUT_DROP_DB,
@@ -204,6 +214,11 @@ def _measure(device: AudioDevice, settings: AudioSettings, threaded: bool, probe
         loop.run_periods((signal.size - cut_sample) // period + 1)
     played, captured, delays = recorder.signals()
     echo = estimate_echo(played[:echo_end], captured[:echo_end])
+    if echo.prominence_db < MIN_PROMINENCE_DB:
+        raise AudioDeviceError(
+            f"calibrate: no echo of the probe in the capture (correlation peak "
+            f"{echo.prominence_db:.1f} dB over its floor, needs {MIN_PROMINENCE_DB:.0f} dB): "
+            "is the microphone connected, the speaker on and the volume up? Nothing was measured")
     device_delay = float(np.median(delays[probe_start // period: echo_end // period]))
     result = Calibration(
         echo_delay_ms=round(echo.lag_ms - device_delay * 1000.0 / SAMPLE_RATE_HZ, 3),

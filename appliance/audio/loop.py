@@ -68,6 +68,17 @@ class DuplexLoop:
         self._thread = threading.Thread(target=self._run, name="duplex-loop", daemon=True)
         self._thread.start()
 
+    def restart(self) -> None:
+        """Start again after the device was reopened: forget the error, realign at once.
+
+        A reopened card starts with empty buffers, so whatever the sink knew
+        about the playback-to-capture delay is stale from the first period.
+        """
+        self.stop()
+        self.error = None
+        self._alignment = (-1, -1)
+        self.start()
+
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()

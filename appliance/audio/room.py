@@ -245,6 +245,14 @@ class SimulatedRoom(AudioDevice):
     def echo_only(self) -> np.ndarray:
         return self._recording("echo_only")
 
+    def forget(self) -> None:
+        """Drop the recordings and the caller audio already played: a soak of hours keeps
+        no history (it would grow by ~0.5 GB an hour and slow every period down)."""
+        for parts in self._records.values():
+            parts.clear()
+        self._caller.parts = [(at, s) for at, s in self._caller.parts if at + s.size > self._clock]
+        self._planned.parts = [(at, s) for at, s in self._planned.parts if at + s.size > self._clock]
+
     def _recording(self, name: str) -> np.ndarray:
         parts = self._records[name]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)

@@ -9,13 +9,12 @@ go on with the other files.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from appliance.audio.room import RoomSettings
 from appliance.errors import ConfigError
-from appliance.settings import load_section, setting
+from appliance.settings import load_section, read_toml, setting
 
 KINDS = ("interrupt", "backchannel", "noise", "echo-only")
 
@@ -48,12 +47,7 @@ class Scenario:
 
 def load_scenario(path: Path) -> Scenario:
     """Parse and validate one scenario file; raises ConfigError naming the key."""
-    try:
-        table = tomllib.loads(path.read_text())
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(str(path), "<file>", f"a readable TOML file ({error})") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(str(path), "<syntax>", f"valid TOML ({error})") from None
+    table = read_toml(path)
     raw = load_section(ScenarioFile, table, str(path))
     for key in ("name", "kind", "agent_text"):
         if key not in table or not getattr(raw, key).strip():
@@ -83,7 +77,10 @@ def load_suite(suite_dir: Path) -> tuple[list[Scenario], list[ConfigError]]:
     scenarios: list[Scenario] = []
     errors: list[ConfigError] = []
     seen: dict[str, Path] = {}
-    for path in sorted(suite_dir.glob("*.toml")):
+    paths = sorted(suite_dir.glob("*.toml"))
+    if not paths:
+        raise ConfigError(str(suite_dir), "<suite>", "at least one *.toml scenario file (found none)")
+    for path in paths:
         try:
             scenario = load_scenario(path)
         except ConfigError as error:

@@ -19,9 +19,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from appliance.bench.suite import run_suite
+    from appliance.outputs import writable_output
 
-    report = run_suite(Path(args.suite), config_from(args), Path(args.json),
-                       Path(args.plot) if args.plot else None,
+    json_path = writable_output(args.json, "--json", (".json",))
+    plot_path = writable_output(args.plot, "--plot", (".png", ".svg", ".pdf")) if args.plot else None
+    report = run_suite(Path(args.suite), config_from(args), json_path, plot_path,
                        say=lambda line: print(line, file=sys.stderr))
     print(_summary_line(report["summary"]))
     return 1 if report.get("errors") else 0

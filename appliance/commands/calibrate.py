@@ -28,8 +28,11 @@ def run(args: argparse.Namespace) -> int:
     from appliance.audio.calibrate import calibrate
     from appliance.audio.device import open_device
     from appliance.commands import config_from
+    from appliance.outputs import writable_output
 
     audio = config_from(args).audio
+    if args.json:
+        writable_output(args.json, "--json", (".json",))
     overrides = {key: value for key, value in (
         ("capture_device", args.capture), ("playback_device", args.playback),
         ("backend", args.backend)) if value is not None}

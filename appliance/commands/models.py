@@ -61,7 +61,11 @@ def run_list(args: argparse.Namespace) -> int:
     print(f"models in {models_dir}")
     for entry in models.load_manifest():
         target = models_dir / entry.file
+        on_disk = target.stat().st_size if target.is_file() else None
         state = "installed" if target.exists() else "not installed"
-        size = f"{entry.size / 1e6:8.1f} MB" if entry.size else "        ?"
+        if on_disk is not None and entry.size and on_disk != entry.size:
+            state = f"WRONG SIZE (manifest {entry.size / 1e6:.1f} MB): run `appliance models install`"
+        shown = on_disk if on_disk is not None else entry.size
+        size = f"{shown / 1e6:8.1f} MB" if shown else "        ?"
         print(f"  {entry.file:36} {size}  {entry.role:28} {state}")
     return 0

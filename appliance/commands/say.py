@@ -21,9 +21,12 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from appliance.audiofile import write_wav
+    from appliance.outputs import writable_output
     from appliance.speech.tts import Synthesizer
 
     config = config_from(args)
+    if args.out is not None:
+        writable_output(args.out, "--out", (".wav",))
     with Synthesizer(config.tts, config.models_dir()) as synthesizer:
         chunks = list(synthesizer.synthesize(args.text))
     if not chunks:

@@ -27,6 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--screen", action="store_true",
                         help="serve the kiosk's screen ([screen] host:port) while the simulation runs "
                         "in real time (implies --realtime): open the printed address in a browser")
+    parser.add_argument("--soak", type=float, metavar="HOURS",
+                        help="a long varied conversation for HOURS of simulated time; reports "
+                        "turns, barge-ins, errors, RSS, threads and fds over time (soak.json)")
     parser.set_defaults(handler=run)
 
 
@@ -44,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
     config = config_from(args)
     if args.screen:
         config = dataclasses.replace(config, screen=dataclasses.replace(config.screen, enabled=True))
+    if args.soak is not None:
+        return _soak(config, args)
     script = load_script(args.script)
     if not args.verbose:  # the timeline below shows the events; keep the log to warnings
         logging.getLogger().setLevel(logging.WARNING)
@@ -79,3 +84,19 @@ def _write_screenshot(result: SimResult) -> None:
         print(f"wrote {screenshot(result.first_cut_view, result.out_dir / 'screen.png')}")
     except ApplianceError as error:
         print(f"no screen.png: {error}")
+def _soak(config, args: argparse.Namespace) -> int:
+    from appliance.agent.script import load_script
+    from appliance.agent.soak import SOAK_SCRIPT, run_soak, summary
+    from appliance.errors import ConfigError
+    from appliance.outputs import writable_directory
+
+    if not 0 < args.soak <= 72:
+        raise ConfigError("--soak", "HOURS", f"a number of hours above 0 and at most 72, got {args.soak}")
+    writable_directory(args.out, "--out")
+    script = load_script(args.script or SOAK_SCRIPT)
+    logging.getLogger().setLevel(logging.WARNING)
+    samples = run_soak(config, args.soak, args.out, script=script,
+                       sample_every_s=min(300.0, args.soak * 3600.0 / 12))
+    print(summary(samples))
+    print(f"wrote {args.out / 'soak.json'} and {args.out / 'events.jsonl'}")
+    return 1 if samples[-1].errors or samples[-1].lost_turns else 0

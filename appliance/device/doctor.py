@@ -127,7 +127,7 @@ def check_models(config: Config) -> Iterator[Finding]:
     except ApplianceError as error:
         yield Finding("models", FAIL, str(error), "reinstall the appliance package")
         return
-    good = 0
+    good, failed = 0, 0
     for entry in entries:
         problem = models.check(entry, models_dir)
         if problem is None:
@@ -135,9 +135,42 @@ def check_models(config: Config) -> Iterator[Finding]:
         elif entry.optional and problem == "missing":
             yield Finding("models", INFO, f"{entry.file} not installed (optional: {entry.role})")
         else:
+            failed += 1
             yield Finding("models", FAIL, f"{models_dir / entry.file}: {problem}",
                           f"appliance models install --dir {models_dir} (needs the network once)")
-    yield Finding("models", OK, f"{good} of {len(entries)} models verified in {models_dir}")
+    for finding in _check_configured_models(config, {entry.file for entry in entries}):
+        failed += 1
+        yield finding
+    install = f"appliance models install --dir {models_dir} (needs the network once)"
+    yield Finding("models", FAIL if failed else OK,
+                  f"{good} of {len(entries)} models verified in {models_dir}"
+                  + (f"; {failed} problem(s) above" if failed else ""), install if failed else "")
+
+
+def _check_configured_models(config: Config, pinned: set[str]) -> Iterator[Finding]:
+    """The models the config names that the manifest does not pin (a custom LLM, voice or
+    wake word); a pinned one was just verified above."""
+    from appliance.agent.llm import resolve_model_path
+    from appliance.speech.tts import voice_model
+    from appliance.speech.wake import wake_model_file
+
+    models_dir = config.models_dir()
+    lookups = []
+    if config.llm.model not in pinned:
+        lookups.append(("llm.model", lambda: resolve_model_path(config.llm, models_dir)))
+    if f"{config.tts.voice}.onnx" not in pinned:
+        lookups.append(("tts.voice", lambda: (voice_model(config.tts.voice, models_dir), models.require(
+            f"{config.tts.voice}.onnx.json", models_dir))))
+    if config.wake.enabled:
+        lookups.append(("wake.model", lambda: models.require(
+            wake_model_file(config.wake.model, models_dir), models_dir)))
+    for key, lookup in lookups:
+        try:
+            lookup()
+        except ApplianceError as error:
+            yield Finding("models", FAIL, f"{key}: {error}",
+                          f"appliance models install --dir {models_dir} (needs the network once), "
+                          f"or point {key} at an installed model")
 
 
 # --- CPU --------------------------------------------------------------------

@@ -29,7 +29,7 @@ from appliance.speech.word_timing import TimedPhoneme, word_timings
 log = logging.getLogger(__name__)
 
 
-def _voice_model(voice: str, models_dir: Path) -> tuple[Path, bool]:
+def voice_model(voice: str, models_dir: Path) -> tuple[Path, bool]:
     """The voice's model file, and whether it already has the alignment output.
 
     `models install` writes `<voice>.aligned.onnx` for the bundled voice: loading
@@ -58,6 +58,10 @@ def _load_voice(model: Path, config: Path, aligned: bool):
         from piper.config import PiperConfig
     except ImportError as error:
         raise MissingDependencyError(f"piper: not installed ({error}); pip install piper-tts") from None
+    try:  # read here so that a broken JSON is blamed on the JSON, not on the .onnx
+        json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ModelError(f"{config}: not a piper voice config ({error})") from None
     try:
         if not aligned:
             return PiperVoice.load(model, config, include_alignments=True)
@@ -92,7 +96,7 @@ class Synthesizer:
     """Piper voice from the models directory; `synthesize(text)` yields one chunk per clause."""
 
     def __init__(self, settings: TtsSettings, models_dir: Path) -> None:
-        model, aligned = _voice_model(settings.voice, models_dir)
+        model, aligned = voice_model(settings.voice, models_dir)
         config = require(f"{settings.voice}.onnx.json", models_dir)
         self._settings = settings
         self._voice = _load_voice(model, config, aligned)

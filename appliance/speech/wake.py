@@ -38,8 +38,11 @@ WARM_UP_SCORES = 5
 log = logging.getLogger(__name__)
 
 
-def _session(path: Path) -> Any:
-    """One single-threaded CPU session: the wake word runs every 80 ms beside the audio loop."""
+def _session(path: Path, key: str) -> Any:
+    """One single-threaded CPU session: the wake word runs every 80 ms beside the audio loop.
+
+    `key` names what the file is to the user in an error (the config key, or the manifest).
+    """
     try:
         import onnxruntime
     except ImportError as error:
@@ -51,7 +54,8 @@ def _session(path: Path) -> Any:
         return onnxruntime.InferenceSession(str(path), sess_options=options,
                                             providers=["CPUExecutionProvider"])
     except Exception as error:  # onnxruntime raises its own exception types for bad files
-        raise ModelError(f"{path}: not an ONNX model onnxruntime can load ({error})") from None
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ModelError(f"{path}: {key}: not an ONNX model onnxruntime can load ({reason})") from None
 
 
 def wake_model_file(name: str, models_dir: Path) -> str:
@@ -72,9 +76,9 @@ class WakeWordDetector:
 
     def __init__(self, settings: WakeSettings, models_dir: Path) -> None:
         model_path = require(wake_model_file(settings.model, models_dir), models_dir)
-        self._melspec = _session(require("melspectrogram.onnx", models_dir))
-        self._embedding = _session(require("embedding_model.onnx", models_dir))
-        self._classifier = _session(model_path)
+        self._melspec = _session(require("melspectrogram.onnx", models_dir), "models/manifest.toml")
+        self._embedding = _session(require("embedding_model.onnx", models_dir), "models/manifest.toml")
+        self._classifier = _session(model_path, "wake.model")
         classifier_input = self._classifier.get_inputs()[0]
         self._classifier_input = classifier_input.name
         self._context = int(classifier_input.shape[1])  # embeddings the classifier reads

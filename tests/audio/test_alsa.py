@@ -142,7 +142,7 @@ def test_refused_format_is_one_line_saying_what_the_card_offers(pulse, tmp_path)
         'pcm.float_only { type lfloat; slave { pcm "null"; format S16_LE } }\n')
     env = {**os.environ, **pulse.client_env(), "XDG_CONFIG_HOME": str(tmp_path)}
     result = run_cli("calibrate", "--capture", "pulse", "--playback", "float_only", env=env)
-    assert result.returncode == 1
+    assert result.returncode == 2   # a device error is a configuration error (issue 15)
     lines = error_lines(result.stderr)
     assert len(lines) == 1, result.stderr
     assert "S16_LE" in lines[0] and "FLOAT_LE" in lines[0] and "float_only" in lines[0]

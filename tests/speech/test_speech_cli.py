@@ -54,8 +54,8 @@ def test_transcribe_uses_moonshine_by_default(capsys):
 def test_a_file_that_is_not_audio_is_one_line(tmp_path, capsys):
     bogus = tmp_path / "notes.wav"
     bogus.write_text("this is not audio\n")
-    assert main(["transcribe", str(bogus)]) == 1
-    assert main(["wake", str(bogus)]) == 1
+    assert main(["transcribe", str(bogus)]) == 2   # 2: could not run; wake's 1 is "no wake word"
+    assert main(["wake", str(bogus)]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 2
     assert all("notes.wav" in line and "not a readable audio file" in line for line in lines)

@@ -97,7 +97,7 @@ def test_close_twice_is_safe(config):
 
 def test_the_bundled_voice_loads_its_pre_aligned_model():
     from appliance.config import Config
-    from appliance.speech.tts import _voice_model
+    from appliance.speech.tts import voice_model
 
-    path, aligned = _voice_model(Config().tts.voice, Config().models_dir())
+    path, aligned = voice_model(Config().tts.voice, Config().models_dir())
     assert aligned and path.name == "en_US-joe-medium.aligned.onnx"
