@@ -18,8 +18,8 @@ import pytest
 from test_turns import Stepper, _say
 
 from appliance.agent.events import EventLog
-from appliance.agent.redact import KEEP_WORDS
 from appliance.agent.pipeline import Pipeline
+from appliance.agent.redact import KEEP_WORDS
 from appliance.agent.turns import Kiosk, Voice
 from appliance.audio.room import RoomSettings, SimulatedRoom
 from appliance.config import Config
