@@ -44,7 +44,6 @@ from appliance.messages import (
 )
 from appliance.speech.asr import PreRoll, Recognizer
 from appliance.speech.clauses import split_clauses
-from appliance.speech.wake import FRAME_SAMPLES
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +87,6 @@ class Kiosk:
         self.state = State.IDLE
         self._t = 0.0
         self._preroll = PreRoll(config.asr.preroll_ms)
-        self._wake_buffer: list[np.ndarray] = []
         self._reply: Reply | None = None
         self._pending: SpeechChunk | None = None
         self._reply_text: list[str] = []
@@ -177,12 +175,7 @@ class Kiosk:
     def _listen_for_wake(self, frame: AudioFrame) -> None:
         if self._wake is None:
             return
-        self._wake_buffer.append(frame.samples)
-        if sum(len(part) for part in self._wake_buffer) < FRAME_SAMPLES:
-            return
-        block = np.concatenate(self._wake_buffer)
-        self._wake_buffer = [block[FRAME_SAMPLES:]] if len(block) > FRAME_SAMPLES else []
-        if self._wake(block[:FRAME_SAMPLES], self._t) is None:
+        if self._wake(frame.samples, frame.t) is None:   # scores each whole 80 ms frame
             return
         self._emit("wake")
         if self.state is State.SPEAKING:

@@ -1,6 +1,6 @@
 """Wake word detection with openWakeWord's ONNX models on the echo-cancelled signal.
 
-Fed 80 ms (1280-sample) frames; a detection needs `patience_frames`
+Fed audio of any length, scored per 80 ms (1280-sample) frame; a detection needs `patience_frames`
 consecutive scores at or above `threshold`, and the detector then stays
 quiet until the score falls below the threshold again, so one spoken wake
 word is one `WakeWord` event. Every model file comes from `models/`.
@@ -88,6 +88,7 @@ class WakeWordDetector:
         # Buffers start as openWakeWord's do: ones for the mel frames, and the
         # embeddings of low-level noise (seeded here, so runs repeat).
         self._audio_tail = np.zeros(0, dtype=np.int16)
+        self._pending = np.zeros(0, dtype=np.int16)   # fed samples short of a whole frame
         self._mel = np.ones((MEL_WINDOW_FRAMES, 32), dtype=np.float32)
         noise = np.random.default_rng(0).integers(-1000, 1000, 4 * SAMPLE_RATE_HZ).astype(np.int16)
         self._embeddings = self._embed_clip(noise)[-self._context:]
@@ -125,14 +126,28 @@ class WakeWordDetector:
         self._scores += 1
         return score if self._scores > WARM_UP_SCORES else 0.0
 
-    def process(self, frame: np.ndarray, t: float | None = None) -> WakeWord | None:
-        """Score one 1280-sample frame (int16, 16 kHz); `t` is its start time, default: audio fed so far."""
-        samples = np.asarray(frame, dtype=np.int16).reshape(-1)
-        if samples.size != FRAME_SAMPLES:
-            raise ValueError(f"wake word frames are {FRAME_SAMPLES} samples, got {samples.size}")
+    def process(self, samples: np.ndarray, t: float | None = None) -> WakeWord | None:
+        """Feed audio of any length (int16, 16 kHz); every complete 80 ms frame is scored.
+
+        `t` is the start time of `samples` (default: audio fed so far); a
+        detection is stamped with the end of the frame that fired.
+        """
+        samples = np.asarray(samples, dtype=np.int16).reshape(-1)
         start_t = self._fed / SAMPLE_RATE_HZ if t is None else t
         self._fed += samples.size
-        score = self.score(samples)
+        pending = np.concatenate([self._pending, samples])
+        fresh_from = pending.size - samples.size     # where this call's samples start in `pending`
+        detection = None
+        for end in range(FRAME_SAMPLES, pending.size + 1, FRAME_SAMPLES):
+            fired = self._judge(self.score(pending[end - FRAME_SAMPLES:end]))
+            if fired is not None and detection is None:
+                detection = WakeWord(t=start_t + (end - fresh_from) / SAMPLE_RATE_HZ,
+                                     model=self.name, score=fired)
+        self._pending = pending[pending.size - pending.size % FRAME_SAMPLES:]
+        return detection
+
+    def _judge(self, score: float) -> float | None:
+        """The score if this frame completes a detection (patience met, re-armed), else None."""
         if score < self._threshold:
             self._above, self._armed = 0, True
             return None
@@ -140,7 +155,7 @@ class WakeWordDetector:
         if not self._armed or self._above < self._patience:
             return None
         self._armed = False
-        return WakeWord(t=start_t + samples.size / SAMPLE_RATE_HZ, model=self.name, score=score)
+        return score
 
     def reset(self) -> None:
         """Forget recent scores (e.g. after a detection was acted on); features keep streaming."""

@@ -64,3 +64,14 @@ def test_scores_match_openwakeword_itself(config, speak):
     our_scores = np.array([ours.score(frame) for frame in frames])
     assert their_scores.max() > 0.5, "the reference never fired: the comparison would be empty"
     assert np.abs(their_scores[20:] - our_scores[20:]).max() < 0.02
+
+
+def test_audio_in_10_ms_periods_fires_as_in_whole_frames(config, speak):
+    """The loop and the bench feed 10 ms periods; the detector scores whole 80 ms frames."""
+    audio = np.concatenate([speak("Hey Jarvis!", pad_s=1.0), np.zeros(700, np.int16)])
+    whole = WakeWordDetector(config.wake, config.models_dir())
+    periods = WakeWordDetector(config.wake, config.models_dir())
+    by_frame = detections(whole, audio)
+    by_period = [event for start in range(0, len(audio) - 160 + 1, 160)
+                 if (event := periods.process(audio[start:start + 160], t=start / 16000)) is not None]
+    assert len(by_frame) == 1 and by_period == by_frame
