@@ -70,7 +70,7 @@ $(STAMPS)/venv: pyproject.toml constraints.txt tools/llama-cmake-args $(STAMPS)/
 	fi
 	@echo "setup: installing the appliance package and its pinned dependencies into $(VENV)"
 	@$(PIP) install -c constraints.txt --find-links $(LLAMA_WHEELS) --only-binary llama-cpp-python \
-		-e '.[dev]'
+		-e '.[dev,bench]'
 	@mkdir -p $(STAMPS) && touch $@
 
 $(STAMPS)/models: models/manifest.toml $(STAMPS)/venv
