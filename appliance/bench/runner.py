@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from appliance.audio.loop import DuplexLoop
-from appliance.audio.room import SimulatedRoom
+from appliance.audio.room import RoomSettings, SimulatedRoom
 from appliance.audio.speaker import Speaker
 from appliance.audiofile import read_wav
 from appliance.bench import metrics
@@ -66,6 +66,7 @@ class RunOutput:
     traces: Traces
     stage_costs: dict[str, StageCost]
     periods: int
+    room: RoomSettings
 
 
 def _float(samples: np.ndarray) -> np.ndarray:
@@ -247,4 +248,5 @@ def _measure(run: ScenarioRun, agent_start: int, onset: int | None) -> RunOutput
                     frames=run.frames, events=[(t, kind) for t, kind, _ in run.events],
                     onset_s=None if onset_rel is None else onset_rel / SAMPLE_RATE_HZ,
                     frames_start_s=agent_start / SAMPLE_RATE_HZ)
-    return RunOutput(result, traces, dict(run.frontend.clock.stages), run.loop.periods_done)
+    return RunOutput(result, traces, dict(run.frontend.clock.stages), run.loop.periods_done,
+                     run.scenario.room)
