@@ -48,6 +48,8 @@ def test_report_has_exactly_the_contract_keys(suite_report):
         for key in ("onset_to_duck_ms", "onset_to_silence_ms", "erle_db"):
             assert row[key] is None or isinstance(row[key], float)
     assert plot.stat().st_size > 10_000 and plot.read_bytes()[:4] == b"\x89PNG"
+    pages = sorted(path.stem for path in (plot.parent / "report-scenarios").glob("*.png"))
+    assert pages == sorted(row["name"] for row in report["scenarios"])
 
 
 def test_every_interrupt_in_the_project_suite_is_detected(suite_report):
