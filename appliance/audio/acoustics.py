@@ -10,6 +10,11 @@ Two path models, chosen by `[room] model`:
   loudspeaker, a microphone and a caller at given positions. The echo and the
   caller get *different* impulse responses, as in a real room. Wall absorption
   is `absorption`, or derived from `rt60_s` by Sabine's formula when that is 0.
+  The image sources go to `MAX_IMAGE_ORDER` reflections (a hard room's Sabine
+  order runs to 100+, i.e. millions of images and minutes per response); from
+  `MIXING_TIME_S` after the direct path on, the response continues as seeded
+  Gaussian noise decaying 60 dB over `rt60_s` (the diffuse late tail of
+  hybrid room models), matched to the image sources' level where it starts.
   Each response is scaled to the energy of the simple model's (the echo's:
   `echo_gain_db` direct plus its tail; the caller's: unity, then
   `caller_gain_db`), and the echo's direct path is placed at `echo_delay_ms`:
@@ -40,6 +45,8 @@ REVERB_DRR_DB = 3.0
 """Direct-to-reverberant energy ratio of the simple model's echo path, decibels."""
 
 SPEED_OF_SOUND_M_S = 343.0
+MAX_IMAGE_ORDER = 8
+MIXING_TIME_S = 0.05
 COMPRESSOR_ATTACK_MS = 5.0
 COMPRESSOR_RELEASE_MS = 150.0
 
@@ -73,13 +80,16 @@ def geometry_problem(room: RoomSettings) -> tuple[str, str] | None:
     for key in ("speaker_pos_m", "caller_pos_m"):
         if math.dist(getattr(room, key), room.mic_pos_m) < 0.05:
             return key, "at least 5 cm from mic_pos_m"
-    if room.absorption == 0 and room.rt60_s > 0:
-        dims = room.room_dim_m
-        volume, surface = math.prod(dims), 2 * (dims[0] * dims[1] + dims[1] * dims[2] + dims[0] * dims[2])
-        if room.rt60_s < _sabine_rt60(volume, surface, 1.0):
-            return "rt60_s", (f"at least {_sabine_rt60(volume, surface, 1.0):.2f} s in a room of "
-                              f"{list(dims)} m (walls cannot absorb more than everything)")
+    shortest = _sabine_rt60(*_volume_surface(room.room_dim_m), 1.0)
+    if room.absorption == 0 and 0 < room.rt60_s < shortest:
+        return "rt60_s", (f"at least {shortest:.2f} s in a room of {list(room.room_dim_m)} m "
+                          "(walls cannot absorb more than everything)")
     return None
+
+
+def _volume_surface(dims: tuple[float, ...]) -> tuple[float, float]:
+    x, y, z = dims
+    return x * y * z, 2 * (x * y + y * z + x * z)
 
 
 def _sabine_rt60(volume: float, surface: float, absorption: float) -> float:
@@ -95,30 +105,41 @@ def _pyroomacoustics():
     return pyroomacoustics
 
 
-def shoebox_responses(room: RoomSettings) -> tuple[np.ndarray, np.ndarray]:
+def shoebox_responses(room: RoomSettings, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """(echo, caller) impulse responses of the shoebox room, scaled and placed as documented."""
     pra = _pyroomacoustics()
     dims = np.asarray(room.room_dim_m, dtype=float)
     if room.absorption > 0:
-        absorption = room.absorption
-        rt60 = _sabine_rt60(float(np.prod(dims)), 2 * float(dims[0] * dims[1] + dims[1] * dims[2]
-                                                             + dims[0] * dims[2]), absorption)
-        _, max_order = pra.inverse_sabine(rt60, dims)
-    elif room.rt60_s > 0:
-        absorption, max_order = pra.inverse_sabine(room.rt60_s, dims)
+        absorption, rt60 = room.absorption, _sabine_rt60(*_volume_surface(room.room_dim_m), room.absorption)
     else:
-        absorption, max_order = 1.0, 0
+        rt60 = room.rt60_s
+        absorption = pra.inverse_sabine(rt60, dims)[0] if rt60 > 0 else 1.0
+    max_order = pra.inverse_sabine(rt60, dims)[1] if rt60 > 0 else 0
     shoebox = pra.ShoeBox(dims, fs=SAMPLE_RATE_HZ, materials=pra.Material(min(absorption, 1.0)),
-                          max_order=int(max_order), air_absorption=False)
+                          max_order=min(int(max_order), MAX_IMAGE_ORDER), air_absorption=False)
     shoebox.add_source(list(room.speaker_pos_m))
     shoebox.add_source(list(room.caller_pos_m))
     shoebox.add_microphone(list(room.mic_pos_m))
     shoebox.compute_rir()
-    echo_energy = 10.0 ** (room.echo_gain_db / 10.0) * (1.0 + (room.rt60_s > 0) * 10 ** (-REVERB_DRR_DB / 10))
-    echo = _direct_path_at(np.asarray(shoebox.rir[0][0], dtype=float), echo_energy,
+    echo_energy = 10.0 ** (room.echo_gain_db / 10.0) * (1.0 + (rt60 > 0) * 10 ** (-REVERB_DRR_DB / 10))
+    echo = _direct_path_at(_with_late_tail(shoebox.rir[0][0], rt60, rng), echo_energy,
                            samples_for_ms(room.echo_delay_ms))
-    caller = _direct_path_at(np.asarray(shoebox.rir[0][1], dtype=float), 1.0, 0)
+    caller = _direct_path_at(_with_late_tail(shoebox.rir[0][1], rt60, rng), 1.0, 0)
     return echo, caller
+
+
+def _with_late_tail(response: np.ndarray, rt60_s: float, rng: np.random.Generator) -> np.ndarray:
+    """Replace what follows the mixing time with a diffuse tail at the image sources' level."""
+    response = np.asarray(response, dtype=float)
+    if rt60_s <= 0:
+        return response
+    mixing = int(np.argmax(np.abs(response))) + int(MIXING_TIME_S * SAMPLE_RATE_HZ)
+    window = response[mixing - int(0.02 * SAMPLE_RATE_HZ):mixing]
+    length = int(rt60_s * SAMPLE_RATE_HZ)
+    t = np.arange(length) / SAMPLE_RATE_HZ
+    tail = rng.standard_normal(length) * np.exp(-6.91 * t / rt60_s) * np.sqrt(np.mean(window**2))
+    head = np.concatenate([response[:mixing], np.zeros(max(0, mixing - len(response)))])
+    return np.concatenate([head, tail])
 
 
 def _direct_path_at(response: np.ndarray, energy: float, at_sample: int) -> np.ndarray:

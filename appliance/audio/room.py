@@ -79,7 +79,7 @@ def echo_impulse_response(room: RoomSettings, rng: np.random.Generator) -> np.nd
 def room_responses(room: RoomSettings, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
     """(echo, caller) impulse responses; the caller's is None when it reaches the mic dry."""
     if room.model == "shoebox":
-        return shoebox_responses(room)
+        return shoebox_responses(room, rng)
     return simple_echo_response(room, rng), None
 
 
