@@ -98,6 +98,10 @@ class DetectorSettings:
         10.0, "how much further above the echo bound such a loud onset frame must be, decibels",
         min=0, max=60,
     )
+    duck_vad_threshold: float = setting(
+        0.3, "Silero probability enough to duck (never to cut) when the residual clears the echo "
+        "bound by double_talk_margin_db; below vad_threshold it catches soft onsets earlier", min=0, max=1,
+    )
     confirm_ms: int = setting(
         100, "speech (onset included) needed before cutting the agent, milliseconds",
         min=20, max=2000,
