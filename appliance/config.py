@@ -102,6 +102,15 @@ class DetectorSettings:
         0.3, "Silero probability enough to duck (never to cut) when the residual clears the echo "
         "bound by double_talk_margin_db; below vad_threshold it catches soft onsets earlier", min=0, max=1,
     )
+    vad_cleaned_below_erle_db: float = setting(
+        15.0, "the VAD listens to the suppressed signal instead of the linear residual while the "
+        "canceller's ERLE is below this (a clipping loudspeaker leaves echo in the residual that masks "
+        "the caller), decibels; -100 = never", min=-100, max=60,
+    )
+    vad_cleaned_above_echo_rate: float = setting(
+        0.25, "... or once the VAD has heard speech in more than this fraction of the agent's echo-only "
+        "frames of the residual (1-s average); 1 = never", min=0, max=1,
+    )
     confirm_ms: int = setting(
         100, "speech (onset included) needed before cutting the agent, milliseconds",
         min=20, max=2000,
