@@ -34,7 +34,7 @@ import soxr
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "suite"))
-from generate import AGENT, RATE, cough, door_slam, keys, normalise  # noqa: E402
+from generate import AGENT, RATE, cough, door_slam, keys, normalise, scenario_toml  # noqa: E402
 
 TUBERLING = Path("/usr/share/ktuberling/sounds")
 LETTRES = Path("/usr/share/klettres")
@@ -213,32 +213,15 @@ def write_held_back_extras(folder: Path) -> None:
         soundfile.write(folder / f"{stem}.wav", np.clip(samples, -1, 1), RATE, subtype="PCM_16")
 
 
-def _toml(value: object) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    return repr(value)
-
-
 def write_scenarios(folder: Path, scenarios: list, voices: dict, agents: dict, rooms: dict,
                     texts: dict[str, str], prefix: str) -> None:
     for old in folder.glob(f"{prefix}*.toml"):
         old.unlink()
     for name, kind, agent, caller, at_s, preset, overrides in scenarios:
-        lines = [f'name = "{name}"', f'kind = "{kind}"', f'agent_text = "{agents[agent]}"']
-        if caller is not None:
-            lines.append(f'caller_audio = "audio/{caller}.wav"')
-            text = voices[caller][2] if caller in voices else texts.get(caller)
-            if text:
-                lines.append(f'caller_text = "{text}"')
-            lines.append(f"caller_at_s = {at_s}")
-        room = {"seed": len(name)}
-        if preset is not None:
-            room |= {"model": "shoebox"} | rooms[preset]
-        room |= overrides
-        lines += ["", "[room]"] + [f"{key} = {_toml(value)}" for key, value in room.items()]
-        (folder / f"{name}.toml").write_text("\n".join(lines) + "\n")
+        text = None if caller is None else (voices[caller][2] if caller in voices else texts.get(caller))
+        room = {} if preset is None else {"model": "shoebox"} | rooms[preset]
+        (folder / f"{name}.toml").write_text(
+            scenario_toml(name, kind, agents[agent], caller, text, at_s, room | overrides))
 
 
 if __name__ == "__main__":
