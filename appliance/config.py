@@ -99,8 +99,9 @@ class DetectorSettings:
         min=0, max=60,
     )
     duck_vad_threshold: float = setting(
-        0.3, "Silero probability enough to duck (never to cut) when the residual clears the echo "
-        "bound by double_talk_margin_db; below vad_threshold it catches soft onsets earlier", min=0, max=1,
+        0.5, "Silero probability enough to duck (never to cut) when the residual clears the echo "
+        "bound by double_talk_margin_db; under vad_threshold it ducks soft onsets sooner (0.3 did on "
+        "the bench, but kept the sim's correction from cutting: off until understood)", min=0, max=1,
     )
     vad_cleaned_below_erle_db: float = setting(
         15.0, "the VAD listens to the suppressed signal instead of the linear residual while the "

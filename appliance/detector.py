@@ -20,7 +20,9 @@ Real voices start softer than synthetic ones, and Silero's probability climbs
 through 0.3 some 30-60 ms before it reaches 0.5 on a soft onset. Ducking is
 cheap, so a frame that clears the echo bound by the full margin on that
 weaker evidence (`duck_vad_threshold`) may duck the agent and keep it
-ducked; it never counts towards the cut, which still needs speech.
+ducked; it never counts towards the cut, which still needs speech. Off by
+default (the threshold equals `vad_threshold`): at 0.3 the bench's loud-echo
+interrupt ducked 100 ms sooner, but the sim's correction no longer cut.
 
 States, following ARCHITECTURE.md: `quiet` → (speech for `onset_ms`, agent
 speaking) duck → `ducked` → (speech adding up to `confirm_ms`) cut → `cut`;

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from recording_speaker import RecordingSpeaker
@@ -122,10 +124,11 @@ def test_external_confirmation_during_a_duck_keeps_the_onset_time():
 
 
 def test_a_soft_onset_ducks_on_weaker_vad_evidence_but_never_cuts_on_it():
-    detector, speaker, events = _detector()
+    settings = dataclasses.replace(SETTINGS, duck_vad_threshold=0.3)
+    detector, speaker, events = _detector(settings)
     erle_db = 20.0
     clear = -25 - erle_db + SETTINGS.double_talk_margin_db + 1  # clears the echo bound, not by +15 dB
-    soft = SETTINGS.duck_vad_threshold + 0.05                     # under vad_threshold
+    soft = settings.duck_vad_threshold + 0.05                     # under vad_threshold
     for index in range(60):
         detector.step(_evidence(index * 0.01, soft, clear, erle_db))
     assert speaker.commands == ["duck"] and detector.state is DetectorState.DUCKED
@@ -135,7 +138,7 @@ def test_a_soft_onset_ducks_on_weaker_vad_evidence_but_never_cuts_on_it():
         detector.step(_evidence(index * 0.01, 0.9, clear, erle_db))
     assert speaker.commands == ["duck", "cut"]
     # Under duck_vad_threshold nothing happens at all.
-    detector, speaker, events = _detector()
+    detector, speaker, events = _detector(settings)
     for index in range(60):
-        detector.step(_evidence(index * 0.01, SETTINGS.duck_vad_threshold - 0.05, clear, erle_db))
+        detector.step(_evidence(index * 0.01, settings.duck_vad_threshold - 0.05, clear, erle_db))
     assert speaker.commands == [] and events == []
