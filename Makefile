@@ -41,8 +41,10 @@ demo: setup
 test: setup
 	@$(BIN)/python -m pytest -q
 
+# The tuning half (tests/bench/suite) and the held-back half, reported separately.
 bench: setup
 	@$(BIN)/appliance bench tests/bench/suite --json out/bench.json --plot out/bench.png
+	@$(BIN)/appliance bench tests/bench/held-back --json out/bench-held-back.json --plot out/bench-held-back.png
 
 # The answer evaluation (tests/answers/): accuracy, invented facts, fallbacks and
 # first-clause latency on the tuning and the held-back half, through `appliance ask`.
@@ -91,7 +93,7 @@ $(STAMPS)/venv: pyproject.toml constraints.txt tools/llama-cmake-args $(STAMPS)/
 	fi
 	@echo "setup: installing the appliance package and its pinned dependencies into $(VENV)"
 	@$(PIP) install -c constraints.txt --find-links $(LLAMA_WHEELS) --only-binary llama-cpp-python \
-		-e '.[dev]'
+		-e '.[dev,bench]'
 	@mkdir -p $(STAMPS) && touch $@
 
 $(STAMPS)/models: models/manifest.toml $(STAMPS)/venv

@@ -96,6 +96,20 @@ class DetectorSettings:
         10.0, "how much further above the echo bound such a loud onset frame must be, decibels",
         min=0, max=60,
     )
+    duck_vad_threshold: float = setting(
+        0.5, "Silero probability enough to duck (never to cut) when the residual clears the echo "
+        "bound by double_talk_margin_db; under vad_threshold it ducks soft onsets sooner (0.3 did on "
+        "the bench, but kept the sim's correction from cutting: off until understood)", min=0, max=1,
+    )
+    vad_cleaned_below_erle_db: float = setting(
+        15.0, "the VAD listens to the suppressed signal instead of the linear residual while the "
+        "canceller's ERLE is below this (a clipping loudspeaker leaves echo in the residual that masks "
+        "the caller), decibels; -100 = never", min=-100, max=60,
+    )
+    vad_cleaned_above_echo_rate: float = setting(
+        0.25, "... or once the VAD has heard speech in more than this fraction of the agent's echo-only "
+        "frames of the residual (1-s average); 1 = never", min=0, max=1,
+    )
     confirm_ms: int = setting(
         100, "speech (onset included) needed before cutting the agent, milliseconds",
         min=20, max=2000,

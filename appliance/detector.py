@@ -16,6 +16,14 @@ also accepts a *loud* frame — `onset_extra_margin_db` further above the
 echo bound — on weaker VAD evidence (`onset_vad_threshold`); such frames
 count towards the cut as well.
 
+Real voices start softer than synthetic ones, and Silero's probability climbs
+through 0.3 some 30-60 ms before it reaches 0.5 on a soft onset. Ducking is
+cheap, so a frame that clears the echo bound by the full margin on that
+weaker evidence (`duck_vad_threshold`) may duck the agent and keep it
+ducked; it never counts towards the cut, which still needs speech. Off by
+default (the threshold equals `vad_threshold`): at 0.3 the bench's loud-echo
+interrupt ducked 100 ms sooner, but the sim's correction no longer cut.
+
 States, following ARCHITECTURE.md: `quiet` → (speech for `onset_ms`, agent
 speaking) duck → `ducked` → (speech adding up to `confirm_ms`) cut → `cut`;
 `ducked` → (no speech for `release_ms`) restore → `quiet`; `cut` → (caller
@@ -67,6 +75,12 @@ def is_caller_onset(evidence: FrameEvidence, settings: DetectorSettings) -> bool
         settings.double_talk_margin_db + settings.onset_extra_margin_db)
 
 
+def is_duck_evidence(evidence: FrameEvidence, settings: DetectorSettings) -> bool:
+    """Enough to duck (never to cut): the onset decision, or the full margin on weaker VAD evidence."""
+    return is_caller_onset(evidence, settings) or _decide(
+        evidence, settings, settings.duck_vad_threshold, settings.double_talk_margin_db)
+
+
 def _decide(evidence: FrameEvidence, settings: DetectorSettings, vad_threshold: float,
             margin_db: float) -> bool:
     level_db = db(evidence.cleaned_power)
@@ -87,7 +101,8 @@ class BargeInDetector:
         self._emit = on_event
         self._frame_ms = frame_ms
         self.state = DetectorState.QUIET
-        self._run_ms = 0.0       # consecutive speech while quiet
+        self._run_ms = 0.0       # consecutive duck evidence while quiet
+        self._run_onset_ms = 0.0  # of which onset evidence (counts towards the cut)
         self._run_start = 0.0
         self._speech_ms = 0.0    # speech since the onset
         self._silence_ms = 0.0   # consecutive non-speech since the last speech
@@ -99,26 +114,28 @@ class BargeInDetector:
         self.report_cut()
         speech = is_caller_speech(evidence, self.settings)
         onset = speech or is_caller_onset(evidence, self.settings)
-        self._silence_ms = 0.0 if onset else self._silence_ms + self._frame_ms
+        duck = onset or is_duck_evidence(evidence, self.settings)
+        self._silence_ms = 0.0 if duck else self._silence_ms + self._frame_ms
         if self.state is DetectorState.QUIET:
-            self._quiet(evidence, onset)
+            self._quiet(evidence, duck, onset)
         elif self.state is DetectorState.DUCKED:
             self._ducked(evidence, onset)
         elif self._silence_ms >= self.settings.release_ms:
             self._rearm()
         return onset
 
-    def _quiet(self, evidence: FrameEvidence, onset: bool) -> None:
-        if not (onset and evidence.agent_speaking):
-            self._run_ms = 0.0
+    def _quiet(self, evidence: FrameEvidence, duck: bool, onset: bool) -> None:
+        if not (duck and evidence.agent_speaking):
+            self._run_ms = self._run_onset_ms = 0.0
             return
         if self._run_ms == 0.0:
             self._run_start = evidence.t
         self._run_ms += self._frame_ms
+        self._run_onset_ms += self._frame_ms if onset else 0.0
         if self._run_ms >= self.settings.onset_ms:
             self.state = DetectorState.DUCKED
             self.onset_t = self._run_start
-            self._speech_ms = self._run_ms
+            self._speech_ms = self._run_onset_ms  # duck-only evidence never counts towards the cut
             self._speaker.duck(self.settings.duck_db, self.settings.duck_ramp_ms)
             self._emit(BargeInDuck(t=evidence.t, onset_t=self.onset_t))
 
@@ -155,5 +172,5 @@ class BargeInDetector:
 
     def _rearm(self) -> None:
         self.state = DetectorState.QUIET
-        self._run_ms = self._speech_ms = 0.0
+        self._run_ms = self._run_onset_ms = self._speech_ms = 0.0
         self.onset_t = None

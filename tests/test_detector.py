@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from recording_speaker import RecordingSpeaker
@@ -119,3 +121,24 @@ def test_external_confirmation_during_a_duck_keeps_the_onset_time():
     detector.report_cut()
     assert speaker.commands == ["duck", "cut"]
     assert events[-1].onset_t == 0.0 and events[-1].t == 0.2
+
+
+def test_a_soft_onset_ducks_on_weaker_vad_evidence_but_never_cuts_on_it():
+    settings = dataclasses.replace(SETTINGS, duck_vad_threshold=0.3)
+    detector, speaker, events = _detector(settings)
+    erle_db = 20.0
+    clear = -25 - erle_db + SETTINGS.double_talk_margin_db + 1  # clears the echo bound, not by +15 dB
+    soft = settings.duck_vad_threshold + 0.05                     # under vad_threshold
+    for index in range(60):
+        detector.step(_evidence(index * 0.01, soft, clear, erle_db))
+    assert speaker.commands == ["duck"] and detector.state is DetectorState.DUCKED
+    assert isinstance(events[0], BargeInDuck)
+    # The same level with the VAD's full evidence cuts after confirm_ms of it.
+    for index in range(60, 60 + SETTINGS.confirm_ms // 10):
+        detector.step(_evidence(index * 0.01, 0.9, clear, erle_db))
+    assert speaker.commands == ["duck", "cut"]
+    # Under duck_vad_threshold nothing happens at all.
+    detector, speaker, events = _detector(settings)
+    for index in range(60):
+        detector.step(_evidence(index * 0.01, settings.duck_vad_threshold - 0.05, clear, erle_db))
+    assert speaker.commands == [] and events == []

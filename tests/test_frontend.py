@@ -13,7 +13,7 @@ from recording_speaker import RecordingSpeaker
 
 from appliance.audiofile import read_wav
 from appliance.config import AecSettings, Config, DetectorSettings
-from appliance.frontend import FrontEnd
+from appliance.frontend import FrontEnd, VadInput
 from appliance.messages import BargeIn, BargeInDuck
 from appliance.models import require
 from appliance.vad import MODEL_FILE
@@ -119,3 +119,23 @@ def test_20_ms_aec_frames_take_two_10_ms_periods(vad_model):
     assert len(results[10]) == 100 and len(results[20]) == 50
     assert [f.t for f in results[20][:3]] == pytest.approx([0.0, 0.02, 0.04])
     assert all(len(f.samples) == 320 for f in results[20])
+
+
+def test_vad_listens_to_the_suppressed_signal_where_the_residual_is_mostly_echo():
+    residual, cleaned = np.zeros(160, np.int16), np.ones(160, np.int16)
+    chooser = VadInput(DetectorSettings(), frame_s=0.01, time_constant_s=1.0)
+    assert chooser.choose(residual, cleaned) is residual
+    chooser.echo_frame(0.1, erle_db=30.0)
+    assert chooser.choose(residual, cleaned) is residual
+    chooser.echo_frame(0.1, erle_db=10.0)                 # the linear canceller is struggling
+    assert chooser.choose(residual, cleaned) is cleaned
+    chooser.echo_frame(0.1, erle_db=30.0)
+    assert chooser.choose(residual, cleaned) is residual
+    for _ in range(100):                                   # the VAD hears the agent's own echo
+        chooser.echo_frame(0.9, erle_db=30.0)
+    assert chooser.cleaned and chooser.echo_speech_rate > 0.25
+    never = DetectorSettings(vad_cleaned_below_erle_db=-100, vad_cleaned_above_echo_rate=1.0)
+    chooser = VadInput(never, frame_s=0.01, time_constant_s=1.0)
+    for _ in range(300):
+        chooser.echo_frame(0.9, erle_db=0.0)
+    assert chooser.choose(residual, cleaned) is residual

@@ -10,19 +10,13 @@ written in period i leaves the loudspeaker in period i + periods - 1, and
 `drop_playback()` discards that modelled buffer (the next period written then
 plays first, with silence behind it, exactly as `AlsaDevice` refills).
 
-Acoustic model (pyroomacoustics is not installed; this is the documented
-exponential-decay model):
-
-- loudspeaker: `tanh(k*x)/k` with `k = 4*speaker_clip` on full-scale float
-  samples (linear when 0); unity small-signal gain, peaks compressed towards
-  1/k (the non-linear echo a linear canceller leaves behind);
-- echo path impulse response: a direct tap of gain `echo_gain_db` at
-  `echo_delay_ms`, then, when `rt60_s > 0`, a tail of seeded Gaussian noise
-  under an envelope falling 60 dB over `rt60_s` (exp(-6.91 t / rt60)), scaled
-  so that its energy is `REVERB_DRR_DB` below the direct tap's;
-- microphone: echo + caller (`add_caller`, times `caller_gain_db`) + noise
-  (white, pink = white shaped 1/f in the frequency domain, or a looped WAV,
-  each scaled to an RMS of `noise_dbfs` re full scale).
+Acoustic model (`appliance.audio.acoustics`): the loudspeaker (amplifier
+compression, soft clipping) feeds the echo path's impulse response (the
+`simple` decaying-noise model by default, or a `shoebox` room); the caller
+(`add_caller`, times `caller_gain_db`) reaches the microphone dry in the
+simple model or through its own impulse response in a shoebox room; noise
+(white, pink = white shaped 1/f in the frequency domain, or a looped WAV) is
+scaled to an RMS of `noise_dbfs` re full scale.
 """
 
 from __future__ import annotations
@@ -32,15 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
+from appliance.audio.acoustics import Loudspeaker, convolve, shoebox_responses, simple_echo_response
 from appliance.audio.device import AudioDevice
 from appliance.audiofile import read_wav, to_int16
 from appliance.errors import AudioDeviceError
-from appliance.messages import SAMPLE_RATE_HZ, samples_for_ms
+from appliance.messages import samples_for_ms
 from appliance.settings import setting
-
-REVERB_DRR_DB = 3.0
-"""Direct-to-reverberant energy ratio of the modelled echo path, decibels."""
 
 _PINK_LOOP_SAMPLES = 1 << 19  # ~33 s of pink noise, generated once and looped
 _FULL_SCALE = 32768.0
@@ -57,21 +50,38 @@ class RoomSettings:
     noise: str = setting("none", "none | white | pink | path to a WAV (looped)")
     noise_dbfs: float = setting(-60.0, "noise RMS at the mic, dBFS", min=-120, max=0)
     seed: int = setting(0, "random seed for the reverb tail and the noise", min=0)
+    # Optional keys beyond BENCH.md's original set (docs/bench.md, "Room model").
+    model: str = setting("simple", "echo and caller paths: simple = one decaying-noise echo path and a "
+                                   "dry caller; shoebox = image-source room (pyroomacoustics)",
+                         choices=("simple", "shoebox"))
+    room_dim_m: tuple[float, ...] = setting((5.0, 4.0, 3.0), "shoebox room size [x, y, z], metres",
+                                            min=1, max=50)
+    speaker_pos_m: tuple[float, ...] = setting((2.5, 0.3, 1.2), "shoebox loudspeaker position, metres",
+                                               min=0, max=50)
+    mic_pos_m: tuple[float, ...] = setting((2.5, 0.45, 1.3), "shoebox microphone position, metres",
+                                           min=0, max=50)
+    caller_pos_m: tuple[float, ...] = setting((2.5, 1.8, 1.6), "shoebox caller's mouth position, metres",
+                                              min=0, max=50)
+    absorption: float = setting(0.0, "shoebox wall energy absorption; 0 = from rt60_s (Sabine)",
+                                min=0, max=1)
+    speaker_asymmetry: float = setting(0.0, "soft clipping this much harder on positive half-waves "
+                                            "(and softer on negative ones), 0 = symmetric", min=0, max=0.9)
+    amp_compression: float = setting(1.0, "amplifier compression ratio above amp_threshold_dbfs, "
+                                          "1 = none", min=1, max=20)
+    amp_threshold_dbfs: float = setting(-20.0, "amplifier compression threshold (10 ms RMS), dBFS",
+                                        min=-60, max=0)
 
 
 def echo_impulse_response(room: RoomSettings, rng: np.random.Generator) -> np.ndarray:
     """The modelled loudspeaker-to-microphone impulse response at 16 kHz."""
-    delay = samples_for_ms(room.echo_delay_ms)
-    gain = 10.0 ** (room.echo_gain_db / 20.0)
-    tail_length = int(round(room.rt60_s * SAMPLE_RATE_HZ))
-    response = np.zeros(delay + 1 + tail_length)
-    response[delay] = gain
-    if tail_length:
-        t = np.arange(1, tail_length + 1) / SAMPLE_RATE_HZ
-        tail = rng.standard_normal(tail_length) * np.exp(-6.91 * t / room.rt60_s)
-        tail *= gain * 10.0 ** (-REVERB_DRR_DB / 20.0) / np.sqrt(np.sum(tail**2))
-        response[delay + 1:] = tail
-    return response
+    return room_responses(room, rng)[0]
+
+
+def room_responses(room: RoomSettings, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
+    """(echo, caller) impulse responses; the caller's is None when it reaches the mic dry."""
+    if room.model == "shoebox":
+        return shoebox_responses(room, rng)
+    return simple_echo_response(room, rng), None
 
 
 class _Noise:
@@ -139,9 +149,10 @@ class SimulatedRoom(AudioDevice):
         self._period = samples_for_ms(period_ms)
         self._depth = (periods - 1) * self._period
         rng = np.random.default_rng(self.room.seed)
-        self.impulse_response = echo_impulse_response(self.room, rng)
+        self.impulse_response, self._caller_response = room_responses(self.room, rng)
+        self._reversed_response = np.ascontiguousarray(self.impulse_response[::-1])
         self._noise = _Noise(self.room, rng, base_dir)
-        self._drive = 4.0 * self.room.speaker_clip
+        self._loudspeaker = Loudspeaker(self.room, self._period)
         self._caller = _Track()
         self._planned = _Track()
         self._card = np.zeros(self._depth)
@@ -204,19 +215,24 @@ class SimulatedRoom(AudioDevice):
         return mic
 
     def _echo(self, emitted: np.ndarray) -> np.ndarray:
-        """The loudspeaker's (soft-clipped) output through the echo path."""
-        radiated = np.tanh(self._drive * emitted) / self._drive if self._drive else emitted
+        """The loudspeaker's (compressed, soft-clipped) output through the echo path."""
+        radiated = self._loudspeaker(emitted)
         history = np.concatenate([self._emitted_tail, radiated])
         if self._emitted_tail.size:
             self._emitted_tail = history[-self._emitted_tail.size:]
-        return np.convolve(history, self.impulse_response, mode="valid")
+        # One matrix-vector product (np.convolve's "valid" mode costs the full product: 57 ms
+        # a period for a 0.7 s room response, against about 1 ms this way).
+        return sliding_window_view(history, self._reversed_response.size) @ self._reversed_response
 
     # -- scenario and recordings -----------------------------------------------
 
     def add_caller(self, samples: np.ndarray, at_sample: int) -> None:
         """Place caller audio (16 kHz int16) so its first sample reaches the mic at `at_sample`."""
         gain = 10.0 ** (self.room.caller_gain_db / 20.0)
-        self._caller.add(np.asarray(samples, dtype=np.float64) * gain, at_sample)
+        caller = np.asarray(samples, dtype=np.float64) * gain
+        if self._caller_response is not None:
+            caller = convolve(caller, self._caller_response)
+        self._caller.add(caller, at_sample)
 
     def plan(self, samples: np.ndarray, at_sample: int) -> None:
         """Record the agent audio that would leave the loudspeaker at `at_sample`

@@ -59,13 +59,20 @@ def duck_frame(planned: np.ndarray, actual: np.ndarray, onset_frame: int) -> int
 
 
 def silence_frames(planned: np.ndarray, actual: np.ndarray, start_frame: int) -> list[int]:
-    """Frames from which the actual peak stays below -40 dBFS for 100 ms while the plan speaks."""
+    """Frames where the plan speaks but the actual peak stays below -40 dBFS for the next 100 ms.
+
+    The silence must begin where the agent would have been speaking: the quiet
+    of the agent's own pause between sentences is no silence, even when the
+    next word follows within 100 ms (a backchannel that lands in such a pause
+    used to "stop" the agent 10 ms after its onset, and the resume check then
+    took the ducked next word for the resumption). A cut inside a pause counts
+    from the first frame the plan speaks again: before that nobody can tell.
+    """
     quiet = frame_peak_db(actual) < SILENCE_DBFS
     planned_loud = frame_peak_db(planned) >= SILENCE_DBFS
     found = []
     for index in range(start_frame, len(quiet) - SILENCE_FRAMES + 1):
-        window = slice(index, index + SILENCE_FRAMES)
-        if quiet[window].all() and planned_loud[window].any():
+        if planned_loud[index] and quiet[index:index + SILENCE_FRAMES].all():
             found.append(index)
     return found
 

@@ -12,6 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from appliance.audio.acoustics import geometry_problem
 from appliance.audio.room import RoomSettings
 from appliance.errors import ConfigError
 from appliance.settings import load_section, read_toml, setting
@@ -52,6 +53,9 @@ def load_scenario(path: Path) -> Scenario:
     for key in ("name", "kind", "agent_text"):
         if key not in table or not getattr(raw, key).strip():
             raise ConfigError(str(path), key, "a non-empty string (required)")
+    problem = geometry_problem(raw.room)
+    if problem is not None:
+        raise ConfigError(str(path), f"room.{problem[0]}", problem[1])
     caller_audio = None
     if raw.kind == "echo-only":
         if raw.caller_audio:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
-from appliance.audio.room import RoomSettings, SimulatedRoom, echo_impulse_response
+from appliance.audio.room import RoomSettings, SimulatedRoom, echo_impulse_response, room_responses
 from appliance.audiofile import write_wav
 from appliance.errors import ConfigError
 from appliance.settings import load_section
@@ -98,3 +100,61 @@ def test_speaker_clip_compresses_peaks():
         for _ in range(3):
             sim.exchange(loud)
         assert (sim.echo_only[-1] < 29000) == compressed
+
+
+SHOEBOX = RoomSettings(model="shoebox", rt60_s=0.4, echo_gain_db=-6, echo_delay_ms=10)
+
+
+def test_shoebox_gives_the_echo_and_the_caller_their_own_paths():
+    echo, caller = room_responses(SHOEBOX, np.random.default_rng(0))
+    assert caller is not None and not np.allclose(echo[:len(caller)], caller[:len(echo)])
+    assert np.argmax(np.abs(echo)) == 160  # direct path at echo_delay_ms
+    assert np.argmax(np.abs(caller)) == 0  # the caller's onset stays where the scenario puts it
+    # energies of the simple model: the echo's direct tap plus a tail 3 dB under it; caller unity
+    assert np.sum(echo**2) == pytest.approx(10 ** (-6 / 10) * (1 + 10 ** -0.3))
+    assert np.sum(caller**2) == pytest.approx(1.0)
+    # a longer reverberation time gives a longer tail
+    longer, _ = room_responses(dataclasses.replace(SHOEBOX, rt60_s=0.8), np.random.default_rng(0))
+    assert len(longer) > len(echo) * 1.5
+
+
+def test_shoebox_caller_reaches_the_mic_through_the_room():
+    sim = run_room(dataclasses.replace(SHOEBOX, noise="none"))
+    caller = sim.caller_only.astype(float)
+    assert np.flatnonzero(caller)[0] == 5000
+    assert np.abs(caller[9000 + 800:]).max() > 0  # reverberation after the 4000-sample burst ends
+
+
+def test_asymmetric_clipping_and_compression_change_the_echo():
+    tone = (np.sin(np.arange(160 * 40) / 4.0) * 25000).astype(np.int16)
+
+    def echo(room: RoomSettings) -> np.ndarray:
+        sim = SimulatedRoom(dataclasses.replace(room, rt60_s=0, echo_delay_ms=0))
+        sim.open()
+        for start in range(0, len(tone), 160):
+            sim.exchange(tone[start:start + 160])
+        return sim.echo_only.astype(float)
+
+    symmetric = echo(RoomSettings(speaker_clip=0.8))
+    assert abs(symmetric.max() + symmetric.min()) < 200
+    lopsided = echo(RoomSettings(speaker_clip=0.8, speaker_asymmetry=0.6))
+    assert lopsided.max() < -lopsided.min() - 2000  # the positive half-wave clips harder
+    compressed = echo(RoomSettings(amp_compression=4.0, amp_threshold_dbfs=-20))
+    linear = echo(RoomSettings())
+    assert np.abs(compressed[-1600:]).max() < 0.5 * np.abs(linear[-1600:]).max()
+
+
+@pytest.mark.parametrize("table,key", [
+    ({"model": "shoebox", "mic_pos_m": [9.0, 1.0, 1.0]}, "room.mic_pos_m"),
+    ({"model": "shoebox", "room_dim_m": [5.0, 4.0]}, "room.room_dim_m"),
+    ({"model": "shoebox", "caller_pos_m": [2.5, 0.46, 1.3]}, "room.caller_pos_m"),
+    ({"model": "shoebox", "rt60_s": 0.01}, "room.rt60_s"),
+])
+def test_shoebox_geometry_mistakes_name_the_key(tmp_path, table, key):
+    from appliance.bench.scenario import load_scenario
+
+    rows = "\n".join(f"{k} = {v!r}".replace("'", '"') for k, v in table.items())
+    path = tmp_path / "x.toml"
+    path.write_text(f'name = "x"\nkind = "echo-only"\nagent_text = "Hi."\n\n[room]\n{rows}\n')
+    with pytest.raises(ConfigError, match=rf"x.toml: {key}"):
+        load_scenario(path)

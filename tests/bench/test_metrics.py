@@ -40,8 +40,19 @@ def test_silence_needs_100_ms_while_the_plan_is_speaking():
     actual = planned.copy()
     assert metrics.silence_frames(planned, actual, 0) == []   # a planned pause is no silence
     actual[int(1.5 * RATE):] = 0                               # cut during the pause
-    # The first silent 100 ms window that overlaps planned speech starts 90 ms before it resumes.
-    assert metrics.silence_frames(planned, actual, 0)[0] == 200 - 9
+    # A cut inside a pause is a silence from the moment the plan speaks again.
+    assert metrics.silence_frames(planned, actual, 0)[0] == 200
+
+
+def test_a_pause_of_the_agents_own_before_a_duck_is_no_silence():
+    """The "mm-hmm" case: onset in a sentence pause, the next word ducked, then cut 50 ms later."""
+    planned = np.concatenate([_tone(1.0), np.zeros(int(0.3 * RATE)), _tone(1.0)])
+    actual = planned.copy()
+    resume = int(1.3 * RATE)
+    actual[resume:] *= 0.1                       # ducked by 20 dB: still above -40 dBFS
+    actual[resume + 800:] = 0.0                  # cut 50 ms into the next word
+    onset_frame = 110                            # in the pause
+    assert metrics.silence_frames(planned, actual, onset_frame)[0] == 135
 
 
 def test_words_lost_after_a_resume_from_the_cut_word():

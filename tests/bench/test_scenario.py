@@ -43,6 +43,25 @@ def test_project_suite_covers_the_required_ranges():
     assert min(s.caller_at_s for s in scenarios if s.kind == "interrupt") <= 1.0
 
 
+def test_held_back_half_shares_no_voice_or_room_with_the_tuning_half():
+    tune, tune_errors = load_suite(SUITE)
+    held, held_errors = load_suite(SUITE.parent / "held-back")
+    assert tune_errors == held_errors == []
+    assert len(tune) + len(held) >= 60 and len(held) >= 25
+    assert not {s.caller_audio.name for s in tune if s.caller_audio} & {
+        s.caller_audio.name for s in held if s.caller_audio}
+    assert not {s.agent_text for s in tune} & {s.agent_text for s in held}
+    shoebox = [s.room for s in held if s.room.model == "shoebox"]
+    assert shoebox and not {r.room_dim_m for r in shoebox} & {
+        s.room.room_dim_m for s in tune if s.room.model == "shoebox"}
+    for half in (tune, held):
+        rooms = [s.room for s in half]
+        assert min(r.caller_gain_db - r.echo_gain_db for r in rooms) <= -12
+        assert any(r.speaker_clip > 0 and r.speaker_asymmetry > 0 for r in rooms)
+        assert any(r.amp_compression > 1 for r in rooms)
+        assert sum(s.kind == "echo-only" and s.room.rt60_s >= 0.7 for s in half) >= 1
+
+
 def test_valid_scenario_loads(suite: Path):
     path = suite / "x.toml"
     path.write_text(VALID)

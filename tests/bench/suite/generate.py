@@ -161,23 +161,34 @@ def write_audio() -> None:
 
 
 def _toml_value(value: object) -> str:
-    return f'"{value}"' if isinstance(value, str) else repr(value)
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    return repr(value)
+
+
+def scenario_toml(name: str, kind: str, agent_text: str, caller: str | None, caller_text: str | None,
+                  at_s: float, room: dict) -> str:
+    """One scenario file's text (BENCH.md format); the room's seed is the name's length."""
+    lines = [f'name = "{name}"', f'kind = "{kind}"', f'agent_text = "{agent_text}"']
+    if caller is not None:
+        lines.append(f'caller_audio = "audio/{caller}.wav"')
+        if caller_text:
+            lines.append(f'caller_text = "{caller_text}"')
+        lines.append(f"caller_at_s = {at_s}")
+    room = {"seed": len(name)} | room
+    lines += ["", "[room]"] + [f"{key} = {_toml_value(value)}" for key, value in room.items()]
+    return "\n".join(lines) + "\n"
 
 
 def write_scenarios() -> None:
     for old in HERE.glob("*.toml"):
-        old.unlink()
+        if not old.name.startswith("rv-"):  # rv-*: tests/bench/real_voices.py writes those
+            old.unlink()
     for name, kind, agent, caller, at_s, room in SCENARIOS:
-        lines = [f'name = "{name}"', f'kind = "{kind}"', f'agent_text = "{AGENT[agent]}"']
-        if caller is not None:
-            lines.append(f'caller_audio = "audio/{caller}.wav"')
-            text = SPEECH[caller][1] if caller in SPEECH else RECORDINGS.get(caller)
-            if text:
-                lines.append(f'caller_text = "{text}"')
-            lines.append(f"caller_at_s = {at_s}")
-        room = {"seed": len(name)} | room
-        lines += ["", "[room]"] + [f"{key} = {_toml_value(value)}" for key, value in room.items()]
-        (HERE / f"{name}.toml").write_text("\n".join(lines) + "\n")
+        text = None if caller is None else (SPEECH[caller][1] if caller in SPEECH else RECORDINGS.get(caller))
+        (HERE / f"{name}.toml").write_text(scenario_toml(name, kind, AGENT[agent], caller, text, at_s, room))
 
 
 if __name__ == "__main__":
