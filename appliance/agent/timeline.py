@@ -31,7 +31,7 @@ _LABELS = {
     "user_speech_end": ("caller", lambda r: "stops speaking"),
     "partial_transcript": ("asr", lambda r: f"{_said(r, 'text')} \u2026"),
     "transcript": ("asr", lambda r: _said(r, "text")),
-    "llm_first_token": ("llm", lambda r: f"first words after {r.get('latency_ms')} ms"),
+    "llm_first_token": ("answer", lambda r: f"first clause after {r.get('latency_ms')} ms"),
     "agent_speech_start": ("agent", lambda r: _said(r, "text")),
     "agent_speech_end": ("agent", lambda r: "done"),
     "barge_in_duck": ("detector", lambda r: f"onset at {r.get('onset_t')} s: duck"),
