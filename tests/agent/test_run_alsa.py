@@ -78,6 +78,17 @@ class EventTail:
                     f"{[r['event'] for r in self.records]}")
 
 
+def stop(kiosk: subprocess.Popen, timeout_s: float = 30.0) -> str:
+    """SIGTERM the kiosk if it still runs and return its stderr; SIGKILL after `timeout_s`."""
+    if kiosk.poll() is None:
+        kiosk.send_signal(signal.SIGTERM)
+    try:
+        return kiosk.communicate(timeout=timeout_s)[1]
+    except subprocess.TimeoutExpired:
+        kiosk.kill()
+        return kiosk.communicate()[1] + f"\n(still running {timeout_s:.0f} s after SIGTERM)"
+
+
 @pytest.fixture(scope="module")
 def caller_lines(tmp_path_factory) -> dict[str, Path]:
     """The caller's lines as WAV files: the wake word from espeak-ng, the rest from piper."""
@@ -129,12 +140,7 @@ def test_run_answers_a_caller_and_yields_to_an_interruption(pulse, caller_lines,
     try:
         asked, stopped = interrupted_conversation(tail, caller_lines, env)
     finally:
-        kiosk.send_signal(signal.SIGTERM)
-        try:
-            stderr = kiosk.communicate(timeout=20)[1]
-        except subprocess.TimeoutExpired:
-            kiosk.kill()
-            stderr = kiosk.communicate()[1]
+        stderr = stop(kiosk)
     assert kiosk.returncode == 0, stderr[-2000:]
     assert "Traceback" not in stderr
     assert tail.records[asked]["text"], "the question was heard as nothing"

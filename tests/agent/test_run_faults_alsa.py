@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from pulse import PrivatePulse, PulseStartError
-from test_run_alsa import CONFIG, EventTail, caller_lines  # noqa: F401 - caller_lines is a fixture
+from test_run_alsa import CONFIG, EventTail, caller_lines, stop  # noqa: F401 - caller_lines is a fixture
 from test_service_faults import Systemd
 
 pytestmark = pytest.mark.alsa
@@ -38,15 +38,6 @@ def start_kiosk(tmp_path: Path, env: dict[str, str]) -> tuple[subprocess.Popen, 
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     return kiosk, EventTail(events, kiosk), events
 
-
-def stop(kiosk: subprocess.Popen) -> str:
-    if kiosk.poll() is None:
-        kiosk.send_signal(signal.SIGTERM)
-    try:
-        return kiosk.communicate(timeout=30)[1]
-    except subprocess.TimeoutExpired:
-        kiosk.kill()
-        return kiosk.communicate()[1]
 
 
 def ask(tail: EventTail, env: dict[str, str], caller_lines, after: int) -> int:  # noqa: F811

@@ -10,7 +10,6 @@ allows 15 s, TimeoutStopSec=).
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import urllib.request
 
 import pytest
 from pulse import KIOSK_AUDIO_CONFIG
-from test_run_alsa import EventTail
+from test_run_alsa import EventTail, stop
 
 pytestmark = pytest.mark.alsa
 
@@ -44,12 +43,7 @@ def test_run_serves_the_screen_and_its_talk_button_is_push_to_talk(pulse, tmp_pa
         urllib.request.urlopen(urllib.request.Request(url + "talk", method="POST"), timeout=10)
         listening = tail.wait_for("state", ready)
     finally:
-        kiosk.send_signal(signal.SIGTERM)
-        try:
-            stderr = kiosk.communicate(timeout=15)[1]
-        except subprocess.TimeoutExpired:
-            kiosk.kill()
-            stderr = kiosk.communicate()[1] + "\n(still running 15 s after SIGTERM)"
+        stderr = stop(kiosk, timeout_s=15.0)
         if stream is not None:
             stream.close()
     assert kiosk.returncode == 0, stderr[-2000:]
