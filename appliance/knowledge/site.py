@@ -10,12 +10,12 @@ changes on disk, and a reload that fails keeps the last good facts and logs why.
 from __future__ import annotations
 
 import logging
-import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from appliance.errors import ConfigError
+from appliance.settings import read_toml
 
 log = logging.getLogger(__name__)
 
@@ -54,18 +54,9 @@ def demo_site_path() -> Path:
 def load_site(path: Path | str | None = None) -> Site:
     """Read and validate a knowledge file; `None` or "" is the demo site."""
     path = Path(path) if path else demo_site_path()
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(str(path), "<file>", "knowledge file does not exist") from None
-    except OSError as error:
-        raise ConfigError(str(path), "<file>", f"cannot be read ({error.strerror})") from None
-    try:
-        table = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(str(path), "<file>", "UTF-8 text") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(str(path), "<syntax>", f"not valid TOML ({error})") from None
+    if not path.exists():       # says which file of the config is missing
+        raise ConfigError(str(path), "<file>", "knowledge file does not exist")
+    table = read_toml(path)
     return parse_site(table, str(path))
 
 
