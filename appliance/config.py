@@ -175,7 +175,20 @@ class AsrSettings:
     )
     preroll_ms: int = setting(400, "audio kept before the detected onset, milliseconds", min=300, max=2000)
     endpoint_silence_ms: int = setting(
-        400, "silence that ends an utterance, milliseconds", min=100, max=5000
+        400, "silence that ends an utterance when its words say neither finished nor hesitating "
+        "(or are not known yet), milliseconds", min=100, max=5000
+    )
+    endpoint_complete_ms: int = setting(
+        300, "silence that ends an utterance whose words form a whole question, "
+        "milliseconds", min=100, max=5000
+    )
+    endpoint_hesitation_ms: int = setting(
+        900, "silence that ends an utterance after a hesitation or a word that needs more "
+        "(\"um\", \"and\", a trailing comma), milliseconds", min=100, max=5000
+    )
+    speculate: bool = setting(
+        True, "start the answer on the recogniser's draft at the first pause and keep it if the "
+        "final words match, so the reply is ready at the endpoint"
     )
     max_utterance_s: float = setting(12.0, "longest utterance, seconds", min=1, max=60)
 

@@ -2,13 +2,16 @@
 
 A `Recognizer` is fed 16 kHz int16 audio as it arrives (`accept`), returns a
 partial `Transcript` after each feed, says when the utterance has ended
-(`endpoint`), and gives the final words with times (`final`). The endpoint
-is decided the same way for both backends: at least one word was
-recognised, and for `endpoint_silence_ms` there has been neither a word nor
-a sound within `QUIET_BELOW_PEAK_DB` of the utterance's loudest 10 ms. Word
-times alone are not enough: vosk's partial words lag the audio by up to a
-second and a half, so a gap after the last partial word may still be speech.
-Noise that produces no words never ends an utterance; `max_utterance_s` does.
+(`endpoint`), and gives the final words with times (`final`). Fed offline
+(`appliance transcribe`), the endpoint is the kiosk's rule
+(`endpoint.EndpointRule`) over the recogniser's own evidence: at least one
+word was recognised, and there has been neither a word nor a sound within
+`QUIET_BELOW_PEAK_DB` of the utterance's loudest 10 ms for as long as the
+words so far call for. Word times alone are not enough: vosk's partial words
+lag the audio by up to a second and a half, so a gap after the last partial
+word may still be speech; so the words only shorten or lengthen the wait when
+the backend says its draft covers all the sound (`settled`). Noise that
+produces no words never ends an utterance; `max_utterance_s` does.
 
 `open_recognizer` picks the backend: vosk when a vosk model is configured and
 installed, else Moonshine base English when installed, else pocketsphinx's
@@ -29,6 +32,7 @@ import numpy as np
 from appliance.config import AsrSettings
 from appliance.errors import ConfigError, ModelError
 from appliance.messages import SAMPLE_RATE_HZ, RecognizedWord, Transcript, samples_for_ms
+from appliance.speech.endpoint import EndpointRule
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +46,9 @@ class Recognizer(ABC):
 
     backend = "?"
 
-    def __init__(self, endpoint_silence_ms: float, max_utterance_s: float) -> None:
-        self._endpoint_samples = samples_for_ms(endpoint_silence_ms)
-        self._max_samples = int(max_utterance_s * SAMPLE_RATE_HZ)
+    def __init__(self, settings: AsrSettings) -> None:
+        self._rule = EndpointRule(settings)
+        self._max_samples = int(settings.max_utterance_s * SAMPLE_RATE_HZ)
         self._begin(0.0)
 
     # --- what backends provide -------------------------------------------------
@@ -85,15 +89,49 @@ class Recognizer(ABC):
         return self._fed / SAMPLE_RATE_HZ
 
     @property
+    def settled(self) -> bool:
+        """True when the partial words cover every sound fed so far (they are not lagging),
+        so they may decide how long a pause ends the utterance. Backends whose partials
+        lag the audio say False."""
+        return False
+
+    @property
+    def settled_text(self) -> str | None:
+        """The partial text when it is settled, else None."""
+        return " ".join(word.word for word in self._words) if self.settled else None
+
+    @property
+    def quiet_ms(self) -> float:
+        """Time since the utterance's last sound (a 10 ms block within `QUIET_BELOW_PEAK_DB`
+        of its loudest), milliseconds; 0 before any sound."""
+        if not self._peak_rms:
+            return 0.0
+        return (self._fed - self._loud_until) * 1000.0 / SAMPLE_RATE_HZ
+
+    @property
+    def too_long(self) -> bool:
+        """The utterance reached `max_utterance_s`."""
+        return self._fed >= self._max_samples
+
+    @property
     def endpoint(self) -> bool:
-        """True when the utterance is over: silence after its last word, or too long."""
-        if self._fed >= self._max_samples:
+        """True when the utterance is over (fed offline): silence after its last word and
+        sound as long as the words call for, or too long."""
+        if self.too_long:
             return True
-        if not self._words:
+        if not self._heard_enough():
             return False
-        last_word_end = int(self._words[-1].end_s * SAMPLE_RATE_HZ)
-        last_sound = max(last_word_end, self._loud_until)
-        return self._fed - last_sound >= self._endpoint_samples
+        silence_ms = (self._fed - self._last_sound()) * 1000.0 / SAMPLE_RATE_HZ
+        return self._rule.ended(silence_ms, self.settled_text, quiet_ms=silence_ms)
+
+    def _heard_enough(self) -> bool:
+        """Whether anything was heard that an endpoint could end: a recognised word."""
+        return bool(self._words)
+
+    def _last_sound(self) -> int:
+        """Sample index (in the utterance) where the last word or sound ended."""
+        last_word_end = int(self._words[-1].end_s * SAMPLE_RATE_HZ) if self._words else 0
+        return max(last_word_end, self._loud_until)
 
     def _track_loudness(self, samples: np.ndarray) -> None:
         """Remember where the last 10 ms block that was not quiet ended."""

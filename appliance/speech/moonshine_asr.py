@@ -166,15 +166,22 @@ class MoonshineRecognizer(Recognizer):
         self.last_decoding: Decoding | None = None
         """The final decode of the previous utterance (its cost, for measurements)."""
         self._next_utterance()
-        super().__init__(settings.endpoint_silence_ms, settings.max_utterance_s)
+        super().__init__(settings)
 
     @property
-    def endpoint(self) -> bool:
-        """Sound, then `endpoint_silence_ms` of quiet: drafts lag the audio, so words cannot decide."""
-        if self._fed >= self._max_samples:
-            return True
-        floor = 32768.0 * 10 ** (SPEECH_FLOOR_DBFS / 20.0)
-        return self._peak_rms >= floor and self._fed - self._loud_until >= self._endpoint_samples
+    def settled(self) -> bool:
+        """The newest draft is of this utterance and covers its last sound."""
+        if self._worker is None:
+            return False
+        utterance, covered, tokens = self._worker.result
+        return utterance == self._utterance and bool(tokens) and covered >= self._loud_until
+
+    def _heard_enough(self) -> bool:
+        """Sound above the speech floor: drafts lag the audio, so words cannot say it."""
+        return self._peak_rms >= 32768.0 * 10 ** (SPEECH_FLOOR_DBFS / 20.0)
+
+    def _last_sound(self) -> int:
+        return self._loud_until
 
     def _feed(self, samples: np.ndarray) -> None:
         self._chunks.append(samples)

@@ -29,7 +29,7 @@ class SphinxRecognizer(Recognizer):
     backend = "pocketsphinx"
 
     def __init__(self, settings: AsrSettings) -> None:
-        super().__init__(settings.endpoint_silence_ms, settings.max_utterance_s)
+        super().__init__(settings)
         try:
             from pocketsphinx import Decoder
         except ImportError as error:

@@ -46,7 +46,7 @@ class VoskRecognizer(Recognizer):
     backend = "vosk"
 
     def __init__(self, model_path: Path, settings: AsrSettings) -> None:
-        super().__init__(settings.endpoint_silence_ms, settings.max_utterance_s)
+        super().__init__(settings)
         self._decoder = _vosk().KaldiRecognizer(load_model(model_path), SAMPLE_RATE_HZ)
         self._decoder.SetWords(True)
         self._decoder.SetPartialWords(True)
