@@ -25,9 +25,10 @@ from appliance.config import Config
 from appliance.frontend import FrameTrace, FrontEnd
 from appliance.knowledge.answer import Answerer
 from appliance.knowledge.site import KnowledgeFile
-from appliance.messages import SAMPLE_RATE_HZ, AudioFrame
+from appliance.messages import SAMPLE_RATE_HZ, AudioFrame, SpeechChunk
 from appliance.models import require
 from appliance.speech.asr import open_recognizer
+from appliance.speech.trim import trim_silence
 from appliance.speech.tts import Synthesizer
 from appliance.speech.wake import WakeWordDetector
 
@@ -82,7 +83,7 @@ class Pipeline:
         # checked, capped clauses; the LLM only phrases the retrieved facts.
         llm = self.llm
         self.answerer = Answerer(config, llm.stream_clauses if llm is not None else None, knowledge)
-        self.voice = Voice(clauses=self.answerer.reply, synthesize=self.tts.synthesize_clause,
+        self.voice = Voice(clauses=self.answerer.reply, synthesize=self._synthesize,
                            cancel_llm=llm.cancel if llm is not None else _nothing_to_cancel,
                            system_prompt=self.answerer.system_prompt)
         """What the kiosk speaks with; a test builds its own `Kiosk` around a faulty twin."""
@@ -90,6 +91,10 @@ class Pipeline:
                            recognizer=self.recognizer, voice=self.voice, events=events,
                            wake=self.wake.process if self.wake is not None else None)
         self._closers.append(self.kiosk.close)
+
+    def _synthesize(self, clause: str) -> SpeechChunk:
+        """A reply's clause in the agent's voice, without the voice's silence at its ends."""
+        return trim_silence(self.tts.synthesize_clause(clause))
 
     def boot(self) -> int:
         """What the kiosk does at start-up: queue the burst that pre-trains the echo
