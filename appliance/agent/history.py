@@ -21,6 +21,7 @@ matches up to the cut.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -110,6 +111,14 @@ class Conversation:
     def add_user(self, text: str) -> None:
         self._resumed_prefix = ""
         self._messages.append(Message("user", text))
+
+    def with_user(self, text: str) -> Conversation:
+        """A copy with the caller's turn added, this conversation unchanged: a speculative
+        answer works on it, and the kiosk keeps it only when the final words match."""
+        other = copy.copy(self)
+        other._messages = list(self._messages)
+        other.add_user(text)
+        return other
 
     def show_latest_as(self, prompt_text: str) -> None:
         """What the model reads for the latest caller's turn (its words with their facts)."""

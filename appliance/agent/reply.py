@@ -29,7 +29,7 @@ class Reply:
 
     def __init__(self, clauses: Iterable[str], synthesize: Callable[[str], SpeechChunk], *,
                  abort: Callable[[], None] = lambda: None, max_chunks: int = 2,
-                 name: str = "reply") -> None:
+                 name: str = "reply", started_t: float = 0.0) -> None:
         self._clauses = clauses
         self._synthesize = synthesize
         self._abort = abort
@@ -38,6 +38,11 @@ class Reply:
         self.started_at = time.perf_counter()
         self.first_clause_at: float | None = None
         """perf_counter() when the first clause text arrived (the LLM's first words)."""
+        self.first_chunk_at: float | None = None
+        """perf_counter() when the first chunk was synthesised (the first sound is ready)."""
+        self.started_t = started_t
+        """Pipeline time when the reply was started, seconds."""
+        self._made_at: dict[int, float] = {}
         self.failed: Exception | None = None
         self.failed_stage = ""
         """"llm" when the clause source raised, "tts" when synthesis did."""
@@ -52,6 +57,15 @@ class Reply:
     def running(self) -> bool:
         return self._thread.is_alive()
 
+    def ready_t(self, chunk: SpeechChunk) -> float:
+        """Pipeline time by which `chunk` was made: `started_t` plus the compute it took.
+
+        Where pipeline time runs faster than the wall clock (`appliance sim`),
+        the kiosk holds a chunk until then, so latencies include the compute.
+        """
+        made_at = self._made_at.get(id(chunk), self.started_at)
+        return self.started_t + (made_at - self.started_at)
+
     def _run(self) -> None:
         stage = "llm"
         try:
@@ -63,6 +77,9 @@ class Reply:
                 stage = "tts"
                 chunk = self._synthesize(clause)
                 stage = "llm"
+                self._made_at[id(chunk)] = time.perf_counter()
+                if self.first_chunk_at is None:
+                    self.first_chunk_at = self._made_at[id(chunk)]
                 if chunk.samples.size and not self._put(chunk):
                     return
         except Exception as error:  # noqa: BLE001 - a failed reply must not kill the kiosk
@@ -106,5 +123,5 @@ class Reply:
             except queue.Empty:
                 break
         self._thread.join(timeout=join_timeout)
-        if self._thread.is_alive():
+        if join_timeout and self._thread.is_alive():
             log.warning("reply worker still finishing a clause after %.1f s", join_timeout)

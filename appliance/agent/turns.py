@@ -21,11 +21,11 @@ import logging
 import queue
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from appliance.agent.backchannel import classify
+from appliance.agent.backchannel import classify, normalise
 from appliance.agent.events import EventLog
 from appliance.agent.history import ChunkPlacement, Conversation, HeardCut, split_heard
 from appliance.agent.reply import END, Reply
@@ -44,6 +44,7 @@ from appliance.messages import (
 )
 from appliance.speech.asr import PreRoll, Recognizer
 from appliance.speech.clauses import split_clauses
+from appliance.speech.endpoint import EndpointRule
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,76 @@ class Voice:
     """The conversation's system prompt; None = the config's `llm.system_prompt` as written."""
 
 
+@dataclass
+class Hearing:
+    """The utterance being heard (or waited for) while listening, yielding or ducked."""
+
+    open: bool = False
+    """The recogniser is hearing an utterance."""
+    candidate: bool = False
+    """Opened by a barge-in onset the detector has not confirmed yet."""
+    partial_text: str = ""
+    """The last partial transcript reported."""
+    speech_run_ms: float = 0.0
+    """VAD speech so far while waiting for an utterance to open."""
+    silence_ms: float = 0.0
+    """VAD silence since the utterance's last speech."""
+    words: str | None = None
+    """The recogniser's latest settled draft of the utterance (what the caller said so far)."""
+
+
+@dataclass
+class Speaking:
+    """The reply being made and spoken: its worker, what the speaker took, where it is."""
+
+    reply: Reply
+    resuming: bool = False
+    """The rest of an interrupted sentence: already in the history."""
+    pending: SpeechChunk | None = None
+    """A chunk the speaker had no room for yet."""
+    texts: list[str] = field(default_factory=list)
+    placements: list[ChunkPlacement] = field(default_factory=list)
+    done: bool = False
+    """The reply's worker has handed over its last chunk."""
+    first_token_reported: bool = False
+    turn: TurnTiming | None = None
+    """How the caller's turn reached this reply (None for a resume or the fallback)."""
+
+
+@dataclass
+class Speculation:
+    """An answer started on the recogniser's settled draft before the endpoint.
+
+    It works on a copy of the conversation with the draft as the caller's
+    turn; the kiosk keeps it (copy and reply) when the final words match."""
+
+    text: str
+    conversation: Conversation
+    reply: Reply
+
+
+@dataclass(frozen=True)
+class TurnTiming:
+    """Where the time went between the endpoint and a reply's first chunk (wall clock)."""
+
+    endpoint_at: float
+    """perf_counter() when the endpoint was decided."""
+    asr_ms: float
+    """The recogniser's final decode."""
+    speculative: bool
+    """The reply was started on the draft before the endpoint."""
+
+    def on_path(self, reply: Reply) -> dict[str, object]:
+        """The answer's and TTS's time after the endpoint (a speculation may hide both)."""
+        after = self.endpoint_at + self.asr_ms / 1e3
+        clause_at = reply.first_clause_at or after
+        chunk_at = reply.first_chunk_at or clause_at
+        answer_s = max(0.0, clause_at - max(reply.started_at, after))
+        tts_s = max(0.0, chunk_at - max(clause_at, after))
+        return {"asr_ms": round(self.asr_ms, 1), "answer_ms": round(answer_s * 1e3, 1),
+                "tts_ms": round(tts_s * 1e3, 1), "speculative": self.speculative}
+
+
 class Kiosk:
     """The conversation: owns the turn state, the history and the reply in progress."""
 
@@ -81,29 +152,25 @@ class Kiosk:
         self._voice = voice
         self._events = events
         self._wake = wake
+        self._endpoint = EndpointRule(config.asr)
         self._system_prompt = (config.llm.system_prompt if voice.system_prompt is None
                                else voice.system_prompt)
         self._forget_the_guest()
         self.state = State.IDLE
         self._t = 0.0
         self._preroll = PreRoll(config.asr.preroll_ms)
-        self._reply: Reply | None = None
-        self._pending: SpeechChunk | None = None
-        self._reply_text: list[str] = []
-        self._placements: list[ChunkPlacement] = []
-        self._reply_done = False
-        self._resuming = False
-        self._first_token_reported = False
-        self._utterance_open = False   # the recogniser is hearing an utterance
-        self._partial_text = ""        # the last partial transcript reported
-        self._speech_run_ms = 0.0      # VAD speech so far while waiting for an utterance
-        self._silence_ms = 0.0         # VAD silence since the utterance's last speech
-        self._candidate = False        # utterance opened by a barge-in onset, not yet confirmed
+        self._hearing = Hearing()
+        self._speaking: Speaking | None = None
+        self._speculation: Speculation | None = None
         self._cut_t = 0.0
         self._cut: HeardCut | None = None
         self._listen_until = 0.0
         self._state_listeners: list[Callable[[State], None]] = []
         self._placement_listeners: list[Callable[[ChunkPlacement], None]] = []
+        self.hold_until_computed = False
+        """Hold each chunk until pipeline time has passed the compute it took
+        (`Reply.ready_t`): for a pipeline clock that runs faster than the wall
+        clock (`appliance sim`); on a sound card the two run together."""
 
     # -- inputs ----------------------------------------------------------------
     def on_state(self, listener: Callable[[State], None]) -> None:
@@ -127,7 +194,7 @@ class Kiosk:
         self._t = frame.t + len(frame.samples) / SAMPLE_RATE_HZ
         if self.state in (State.IDLE, State.SPEAKING):
             self._listen_for_wake(frame)
-        if self.state in (State.LISTENING, State.YIELDING) or self._candidate:
+        if self.state in (State.LISTENING, State.YIELDING) or self._hearing.candidate:
             try:
                 self._hear(frame, speech_probability >= self._config.detector.vad_threshold)
             except Exception as error:  # noqa: BLE001 - a failed recogniser ends the turn, not the kiosk
@@ -144,32 +211,33 @@ class Kiosk:
             try:
                 self._start_candidate(event.onset_t)
             except Exception as error:  # noqa: BLE001 - the agent keeps speaking without the recogniser
-                self._candidate = self._utterance_open = False
+                self._hearing = Hearing()
                 self._emit("error", stage="asr", message=_describe(error))
         elif isinstance(event, BargeInRelease):
             self._emit("barge_in_release", onset_t=round(event.onset_t, 3))
-            self._candidate = self._utterance_open = False
+            self._hearing = Hearing()
         elif isinstance(event, BargeIn):
             self._barge_in(event)
 
     def tick(self) -> None:
         """Move synthesised speech to the speaker and notice when the agent is done."""
-        if (self.state is State.LISTENING and not self._utterance_open
+        if (self.state is State.LISTENING and not self._hearing.open
                 and self._t > self._listen_until):
             self._forget_the_guest()
             self._set_state(State.IDLE)
-        if self._reply is None:
+        speaking = self._speaking
+        if speaking is None:
             return
-        if self.state is State.THINKING and self._reply_overdue():
-            self._give_up_on_reply()
+        if self.state is State.THINKING and self._reply_overdue(speaking):
+            self._give_up_on_reply(speaking)
             return
-        if not self._first_token_reported and self._reply.first_clause_at is not None:
-            self._first_token_reported = True
-            self._emit("llm_first_token",
-                       latency_ms=round((self._reply.first_clause_at - self._reply.started_at) * 1e3))
-        self._feed_speaker()
-        if self._reply_done and not self._speaker.is_speaking and self.state is State.SPEAKING:
-            self._finish_reply()
+        if not speaking.first_token_reported and speaking.reply.first_clause_at is not None:
+            speaking.first_token_reported = True
+            self._emit("llm_first_token", latency_ms=round(
+                (speaking.reply.first_clause_at - speaking.reply.started_at) * 1e3))
+        self._feed_speaker(speaking)
+        if speaking.done and not self._speaker.is_speaking and self.state is State.SPEAKING:
+            self._finish_reply(speaking)
 
     # -- listening -------------------------------------------------------------
     def _listen_for_wake(self, frame: AudioFrame) -> None:
@@ -189,177 +257,236 @@ class Kiosk:
         A barge-in candidate still open (a duck just before the agent finished)
         is over too: the detector says nothing once the agent is silent, and a
         candidate never endpoints, so keeping it would leave the kiosk deaf."""
-        self._utterance_open = self._candidate = False
-        self._speech_run_ms = 0.0
+        self._hearing = Hearing()
+        self._drop_speculation()
         self._listen_until = t + for_s
         self._set_state(State.LISTENING)
 
-    def _open_utterance(self, start_t: float) -> None:
+    def _open_utterance(self, start_t: float, candidate: bool = False) -> None:
         """Recognise from just before `start_t` (pre-roll), so no syllable is lost."""
         preroll = self._preroll.drain()
         self._recognizer.reset(start_t - len(preroll) / SAMPLE_RATE_HZ)
         self._recognizer.accept(preroll)
-        self._partial_text = ""
-        self._utterance_open = True
-        self._silence_ms = 0.0
+        self._hearing = Hearing(open=True, candidate=candidate)
         self._emit("user_speech_start")
 
     def _start_candidate(self, onset_t: float) -> None:
         """A possible barge-in: recognise from before its onset while the detector decides."""
-        self._open_utterance(onset_t)
-        self._candidate = True
+        self._open_utterance(onset_t, candidate=True)
 
     def _hear(self, frame: AudioFrame, speech: bool) -> None:
-        """Feed the recogniser; the VAD (on the echo-cancelled signal) ends the utterance."""
+        """Feed the recogniser; the VAD (on the echo-cancelled signal) and the words so far
+        end the utterance (`EndpointRule`); a settled draft starts the answer early."""
+        hearing = self._hearing
         frame_ms = len(frame.samples) * 1000.0 / SAMPLE_RATE_HZ
-        if not self._utterance_open:
+        if not hearing.open:
             self._preroll.push(frame.samples)
-            self._speech_run_ms = self._speech_run_ms + frame_ms if speech else 0.0
-            if self._speech_run_ms >= SPEECH_START_MS:
-                self._open_utterance(self._t - self._speech_run_ms / 1000.0)
+            hearing.speech_run_ms = hearing.speech_run_ms + frame_ms if speech else 0.0
+            if hearing.speech_run_ms >= SPEECH_START_MS:
+                self._open_utterance(self._t - hearing.speech_run_ms / 1000.0)
             elif self.state is State.YIELDING and self._t - self._cut_t > YIELD_WAIT_S:
-                self._utterance_done(Transcript(t=self._t, text="", final=True))
+                self._utterance_done(Transcript(t=self._t, text="", final=True), None)
             return
         partial = self._recognizer.accept(frame.samples).text
-        if partial != self._partial_text:      # drafts decoded while the caller speaks
-            self._partial_text = partial
+        if partial != hearing.partial_text:      # drafts decoded while the caller speaks
+            hearing.partial_text = partial
             self._emit("partial_transcript", text=partial)
-        if self._candidate:                    # the detector decides while the agent speaks
+        if hearing.candidate:                    # the detector decides while the agent speaks
             return
-        self._silence_ms = 0.0 if speech else self._silence_ms + frame_ms
-        too_long = self._recognizer.heard_s >= self._config.asr.max_utterance_s
-        if self._silence_ms >= self._config.asr.endpoint_silence_ms or too_long:
-            self._utterance_open = False
+        hearing.silence_ms = 0.0 if speech else hearing.silence_ms + frame_ms
+        quiet_ms = self._recognizer.quiet_ms
+        settled = self._recognizer.settled_text
+        if settled is not None:
+            hearing.words = settled
+        self._speculate(settled if hearing.silence_ms or quiet_ms else None)
+        if (self._endpoint.ended(hearing.silence_ms, hearing.words, quiet_ms, settled is not None)
+                or self._recognizer.too_long):
+            log.debug("endpoint after %.0f ms of VAD silence, %.0f ms quiet (words so far: %r, %s)",
+                      hearing.silence_ms, quiet_ms, hearing.words,
+                      "settled" if settled is not None else "sound since")
+            self._hearing = Hearing()
             self._emit("user_speech_end")
-            self._utterance_done(self._recognizer.final())
+            endpoint_at = time.perf_counter()
+            transcript = self._recognizer.final()
+            asr_ms = (time.perf_counter() - endpoint_at) * 1e3
+            self._utterance_done(transcript, TurnTiming(endpoint_at, asr_ms, speculative=False))
 
-    def _utterance_done(self, transcript: Transcript) -> None:
+    def _speculate(self, settled: str | None) -> None:
+        """Keep the speculative answer in step with the settled draft: start one on a draft
+        that wants a reply, drop it when the caller goes on or the draft changes."""
+        current = self._speculation
+        if current is not None and (settled is None or not same_words(settled, current.text)):
+            self._drop_speculation()
+            current = None
+        if (current is None and settled is not None and self._config.asr.speculate
+                and self._wants_reply(settled)):
+            conversation = self.conversation.with_user(settled)
+            self._speculation = Speculation(settled, conversation, self._new_reply(
+                self._voice.clauses(conversation), name="speculative-reply"))
+
+    def _drop_speculation(self) -> None:
+        if self._speculation is not None:
+            self._speculation.reply.cancel(join_timeout=0.0)
+            self._speculation = None
+
+    def _take_speculation(self, text: str) -> Speculation | None:
+        """The speculative answer if it was made for these final words; else it is dropped."""
+        speculation, self._speculation = self._speculation, None
+        if speculation is not None and same_words(speculation.text, text):
+            return speculation
+        if speculation is not None:
+            speculation.reply.cancel(join_timeout=0.0)
+        return None
+
+    def _wants_reply(self, text: str) -> bool:
+        """Whether these words, as the caller's whole turn, get an answer: while listening
+        anything but noise does; after a cut, only a request (a backchannel resumes)."""
+        kind = classify(text)
+        return kind == "request" or (kind == "backchannel" and self.state is State.LISTENING)
+
+    def _utterance_done(self, transcript: Transcript, timing: TurnTiming | None) -> None:
         text = transcript.text.strip()
         self._emit("transcript", text=text)
+        speculation = self._take_speculation(text)
+        if timing is not None and speculation is not None:
+            timing = replace(timing, speculative=True)
         if self.state is State.YIELDING:
-            self._after_interruption(text)
+            self._after_interruption(text, speculation, timing)
         elif self.state is State.LISTENING:
-            if classify(text) == "empty":
+            if not self._wants_reply(text):
                 self._start_listening(self._t, max(0.0, self._listen_until - self._t))
                 return
+            self._answer(text, speculation, timing)
+
+    def _answer(self, text: str, speculation: Speculation | None, timing: TurnTiming | None) -> None:
+        """Reply to the caller's turn: the speculative answer when it matches, else a new one
+        (started after the recogniser's final decode)."""
+        if speculation is not None:
+            self.conversation = speculation.conversation
+            reply = speculation.reply
+        else:
             self.conversation.add_user(text)
-            self._start_reply(self._voice.clauses(self.conversation))
+            after_asr_t = self._t + (timing.asr_ms / 1e3 if timing is not None else 0.0)
+            reply = self._new_reply(self._voice.clauses(self.conversation), started_t=after_asr_t)
+        self._start_speaking(Speaking(reply, turn=timing))
 
     # -- speaking --------------------------------------------------------------
-    def _start_reply(self, clauses: Iterable[str], resuming: bool = False) -> None:
-        self._reply = Reply(clauses, self._voice.synthesize, abort=self._voice.cancel_llm)
-        self._resuming = resuming
-        self._reply_text, self._placements, self._pending = [], [], None
-        self._reply_done = self._first_token_reported = False
+    def _new_reply(self, clauses: Iterable[str], name: str = "reply",
+                   started_t: float | None = None) -> Reply:
+        return Reply(clauses, self._voice.synthesize, abort=self._voice.cancel_llm, name=name,
+                     started_t=self._t if started_t is None else started_t)
+
+    def _start_speaking(self, speaking: Speaking) -> None:
+        self._speaking = speaking
         self._speaker.restore(0.0)
         self._set_state(State.THINKING)
 
-    def _feed_speaker(self) -> None:
+    def _feed_speaker(self, speaking: Speaking) -> None:
         """Hand ready chunks to the speaker as it has room; the first one starts the turn.
 
         The speaker takes a clause only when it is nearly drained, so a chunk
-        may wait here (`_pending`); it never blocks the conversation thread.
+        may wait here (`pending`); it never blocks the conversation thread.
         """
-        assert self._reply is not None
-        while not self._reply_done:
-            if self._pending is None:
+        while not speaking.done:
+            if speaking.pending is None:
                 try:
-                    self._pending = self._reply.next_chunk()
+                    speaking.pending = speaking.reply.next_chunk()
                 except queue.Empty:
                     return
-                if self._pending is END:
-                    self._pending = None
-                    self._reply_done = True
-                    if not self._placements:      # nothing at all to say
-                        self._finish_reply()
+                if speaking.pending is END:
+                    speaking.pending = None
+                    speaking.done = True
+                    if not speaking.placements:      # nothing at all to say
+                        self._finish_reply(speaking)
                     return
-            chunk = self._pending
+            chunk = speaking.pending
+            if self.hold_until_computed and self._t < speaking.reply.ready_t(chunk):
+                return
             try:
                 start = self._speaker.enqueue(chunk, timeout=0)
             except TimeoutError:
                 return
-            self._pending = None
+            speaking.pending = None
             if start is None:                     # a cut happened meanwhile: stale
                 continue
             placement = ChunkPlacement(start, chunk)
-            self._placements.append(placement)
-            self._reply_text.append(chunk.text)
+            speaking.placements.append(placement)
+            speaking.texts.append(chunk.text)
             for listener in self._placement_listeners:
                 listener(placement)
             if self.state is State.THINKING:
                 self._set_state(State.SPEAKING)
-                self._emit("agent_speech_start", text=chunk.text)
+                latency = speaking.turn.on_path(speaking.reply) if speaking.turn is not None else {}
+                self._emit("agent_speech_start", text=chunk.text, **latency)
 
-    def _finish_reply(self) -> None:
-        text = " ".join(self._reply_text)
-        if not self._resuming:                   # a resumed turn is already in the history
+    def _finish_reply(self, speaking: Speaking) -> None:
+        text = " ".join(speaking.texts)
+        if not speaking.resuming:                 # a resumed turn is already in the history
             self.conversation.add_assistant(text)
-        failed = self._reply is not None and self._reply.failed is not None
-        if failed:
-            assert self._reply is not None and self._reply.failed is not None
-            self._emit("error", stage=self._reply.failed_stage,
-                       message=_describe(self._reply.failed))
+        failed = speaking.reply.failed
+        if failed is not None:
+            self._emit("error", stage=speaking.reply.failed_stage, message=_describe(failed))
             self._set_state(State.ERROR)
-        self._reply = None
+        self._speaking = None
         self._emit("agent_speech_end", text=text)
         self._start_listening(self._t, self._config.llm.follow_up_s)
 
     # -- faults ----------------------------------------------------------------
-    def _reply_overdue(self) -> bool:
-        assert self._reply is not None
-        waited_s = time.perf_counter() - self._reply.started_at
-        return (not self._placements and self._reply.chunks.empty()
+    def _reply_overdue(self, speaking: Speaking) -> bool:
+        waited_s = time.perf_counter() - speaking.reply.started_at
+        return (not speaking.placements and speaking.reply.chunks.empty()
                 and waited_s > self._config.llm.timeout_s + REPLY_GRACE_S)
 
-    def _give_up_on_reply(self) -> None:
+    def _give_up_on_reply(self, speaking: Speaking) -> None:
         """The reply never produced a word: drop it (without waiting) and say the fallback."""
-        assert self._reply is not None
         self._emit("error", stage="llm", message="no reply within "
                    f"{self._config.llm.timeout_s + REPLY_GRACE_S:.0f} s; speaking the fallback")
-        self._reply.cancel(join_timeout=0.0)
-        self._reply = None
-        self._start_reply(split_clauses(self._config.llm.fallback_text))
+        speaking.reply.cancel(join_timeout=0.0)
+        self._start_speaking(Speaking(self._new_reply(split_clauses(self._config.llm.fallback_text))))
 
     def _turn_failed(self, stage: str, error: Exception) -> None:
         """A stage raised mid-turn: say so, drop the turn, and listen again."""
         log.error("%s failed: %s", stage, _describe(error))
         self._emit("error", stage=stage, message=_describe(error))
-        if self._reply is not None:
-            self._reply.cancel(join_timeout=0.0)
-            self._reply = None
-        self._utterance_open = self._candidate = False
-        self._speech_run_ms = 0.0
+        if self._speaking is not None:
+            self._speaking.reply.cancel(join_timeout=0.0)
+            self._speaking = None
+        self._drop_speculation()
+        self._hearing = Hearing()
         self._set_state(State.ERROR)
         self._start_listening(self._t, self._config.llm.follow_up_s)
 
     def _barge_in(self, event: BargeIn) -> None:
-        if self._reply is not None:
-            self._reply.cancel()
-        self._reply, self._pending = None, None
-        self._cut = self.conversation.truncate_to_heard(event.played_samples, self._placements)
+        speaking, self._speaking = self._speaking, None
+        if speaking is not None:
+            speaking.reply.cancel()
+        placements = speaking.placements if speaking is not None else []
+        self._cut = self.conversation.truncate_to_heard(event.played_samples, placements)
         self._emit("barge_in_stop", heard_text=self._cut.heard_text, onset_t=round(event.onset_t, 3),
-                   source=event.source, reply_text=" ".join(self._reply_text),
+                   source=event.source,
+                   reply_text=" ".join(speaking.texts) if speaking is not None else "",
                    played_samples=event.played_samples)
         self._cut_t = self._t
-        if not self._candidate:              # push-to-talk or wake word: wait for speech
-            self._utterance_open = False
-            self._speech_run_ms = 0.0
-        self._candidate = False
+        if self._hearing.candidate:           # the onset's utterance goes on being heard
+            self._hearing.candidate = False
+        else:                                 # push-to-talk or wake word: wait for speech
+            self._hearing = Hearing()
         self._set_state(State.YIELDING)
 
-    def _after_interruption(self, text: str) -> None:
+    def _after_interruption(self, text: str, speculation: Speculation | None,
+                            timing: TurnTiming | None) -> None:
         assert self._cut is not None
         kind = classify(text)
         if kind == "request":
-            self.conversation.add_user(text)
             self._emit("replan", text=text)
-            self._start_reply(self._voice.clauses(self.conversation))
+            self._answer(text, speculation, timing)
             return
         self._emit("backchannel_resume" if kind == "backchannel" else "false_interruption_resume",
                    resume_text=self._cut.resume_text)
         self.conversation.resume(self._cut)
         if self._cut.resume_text:
-            self._start_reply(split_clauses(self._cut.resume_text), resuming=True)
+            self._start_speaking(Speaking(self._new_reply(split_clauses(self._cut.resume_text)),
+                                          resuming=True))
         else:
             self._start_listening(self._t, self._config.llm.follow_up_s)
 
@@ -367,29 +494,31 @@ class Kiosk:
     @property
     def awaiting_speech(self) -> bool:
         """The agent has a reply in progress but nothing to play yet (compute is on the path)."""
-        return (self._reply is not None and not self._reply_done and self._pending is None
-                and self._reply.chunks.empty() and not self._speaker.is_speaking)
+        speaking = self._speaking
+        return (speaking is not None and not speaking.done and speaking.pending is None
+                and speaking.reply.chunks.empty() and not self._speaker.is_speaking)
 
     @property
     def quiet(self) -> bool:
         """Nobody is taking a turn: idle, or listening without an utterance yet."""
-        return self.state is State.IDLE or (self.state is State.LISTENING and not self._utterance_open)
+        return self.state is State.IDLE or (self.state is State.LISTENING and not self._hearing.open)
 
     def words_played(self) -> int:
         """Words of the reply in progress whose last sample has been played."""
-        if self.state is not State.SPEAKING:
+        if self.state is not State.SPEAKING or self._speaking is None:
             return 0
-        heard, _ = split_heard(self._speaker.played_samples, self._placements)
+        heard, _ = split_heard(self._speaker.played_samples, self._speaking.placements)
         return len(heard)
 
     def wait_for_speech(self, timeout: float) -> bool:
-        """Block until the reply in progress has a chunk ready (the sim's virtual clock),
+        """Block until the reply in progress has a chunk ready (tests stepping the room),
         or until the reply is overdue and `tick()` would give up on it."""
-        if self._reply is None:
+        if self._speaking is None:
             return False
+        reply = self._speaking.reply
         left_s = (self._config.llm.timeout_s + REPLY_GRACE_S + 0.01
-                  - (time.perf_counter() - self._reply.started_at))
-        return self._reply.wait_ready(max(0.0, min(timeout, left_s)))
+                  - (time.perf_counter() - reply.started_at))
+        return reply.wait_ready(max(0.0, min(timeout, left_s)))
 
     def _forget_the_guest(self) -> None:
         """A fresh history: back at idle, the next person must not hear the last one's words."""
@@ -407,10 +536,16 @@ class Kiosk:
         self._events.emit(self._t, event, **fields)
 
     def close(self) -> None:
-        """Cancel any reply in progress; safe to call twice."""
-        if self._reply is not None:
-            self._reply.cancel()
-            self._reply = None
+        """Cancel any reply in progress (and a speculative one); safe to call twice."""
+        self._drop_speculation()
+        if self._speaking is not None:
+            self._speaking.reply.cancel()
+            self._speaking = None
+
+
+def same_words(a: str, b: str) -> bool:
+    """Whether two transcripts say the same words (case and punctuation aside)."""
+    return normalise(a) == normalise(b)
 
 
 def _describe(error: BaseException) -> str:

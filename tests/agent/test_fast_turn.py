@@ -1,0 +1,113 @@
+"""The fast turn on the real pipeline in the simulated room: the answer is started on the
+recogniser's draft at the first pause, kept when the final words match, and dropped
+when the caller goes on (issue 13).
+
+The room is stepped as in `test_turns`, and before each step the test waits for the
+recogniser's background draft: a draft then arrives at the first pause whatever the
+machine's load, so what is tested is the kiosk's decision, not the machine's speed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from appliance.agent.events import EventLog
+from appliance.agent.pipeline import Pipeline
+from appliance.agent.redact import KEEP_WORDS
+from appliance.agent.turns import Kiosk, Voice
+from appliance.audio.room import RoomSettings, SimulatedRoom
+from appliance.audiofile import resample
+from appliance.bench.metrics import speech_span
+from appliance.config import Config
+from appliance.messages import SAMPLE_RATE_HZ, State
+
+LIMIT_S = 40.0
+
+
+class CountingClauses:
+    """The real answerer, remembering what each call was asked and what had happened."""
+
+    def __init__(self, real, events: EventLog) -> None:
+        self._real, self._events = real, events
+        self.asked: list[tuple[str, int]] = []
+        """(the caller's words, endpoints decided so far) per call."""
+
+    def __call__(self, conversation):
+        self.asked.append((conversation.last_user_text, len(self._events.named("user_speech_end"))))
+        return self._real(conversation)
+
+
+@pytest.fixture()
+def kiosk(tmp_path):
+    room = SimulatedRoom(RoomSettings(echo_gain_db=-3.0, rt60_s=0.2, seed=3))
+    room.open()
+    with (EventLog(tmp_path / "events.jsonl", KEEP_WORDS) as events,
+          Pipeline(Config(), room, events) as pipeline):
+        clauses = CountingClauses(pipeline.voice.clauses, events)
+        pipeline.kiosk = Kiosk(pipeline.config, speaker=pipeline.speaker,
+                               confirm=pipeline.frontend.confirm, recognizer=pipeline.recognizer,
+                               voice=Voice(clauses, pipeline.voice.synthesize,
+                                           pipeline.voice.cancel_llm, pipeline.voice.system_prompt),
+                               events=events)
+        burst_s = pipeline.boot() / SAMPLE_RATE_HZ
+
+        def until(condition, what: str) -> None:
+            while not condition():
+                t = room.samples_elapsed / SAMPLE_RATE_HZ
+                assert t < LIMIT_S, f"{what} did not happen within {LIMIT_S} s of room time"
+                pipeline.recognizer.wait_for_drafts()
+                if pipeline.kiosk.awaiting_speech:
+                    pipeline.kiosk.wait_for_speech(timeout=30.0)
+                pipeline.loop.step()
+                pipeline.pump()
+
+        until(lambda: room.samples_elapsed > (burst_s + 0.3) * SAMPLE_RATE_HZ, "the calibration burst")
+        yield pipeline, room, until, events, clauses
+        pipeline.kiosk.close()
+    room.close()
+
+
+def _spoken(pipeline: Pipeline, text: str) -> np.ndarray:
+    """The caller's words, trimmed to their sound."""
+    audio = np.concatenate([resample(c.samples, c.rate_hz) for c in pipeline.tts.synthesize(text)])
+    first, last = speech_span(audio)
+    return audio[first:last]
+
+
+def test_a_whole_question_is_answered_from_the_draft_started_before_the_endpoint(kiosk):
+    pipeline, room, until, events, clauses = kiosk
+    pipeline.kiosk.push_to_talk(room.samples_elapsed / SAMPLE_RATE_HZ)
+    room.add_caller(_spoken(pipeline, "Is there parking at the hotel?"), room.samples_elapsed)
+    until(lambda: pipeline.kiosk.state is State.SPEAKING, "the answer")
+    assert len(clauses.asked) == 1, f"the answer was made more than once: {clauses.asked}"
+    words, endpoints_before = clauses.asked[0]
+    assert "parking" in words.lower()
+    assert endpoints_before == 0, "the answer was not started before the endpoint"
+    start = events.named("agent_speech_start")[0]
+    assert start["speculative"] is True
+    assert {"asr_ms", "answer_ms", "tts_ms"} <= set(start)
+    assert pipeline.kiosk.conversation.last_user_text == events.named("transcript")[0]["text"]
+
+
+def test_a_caller_who_goes_on_after_a_pause_gets_an_answer_to_the_whole_turn(kiosk):
+    """A pause after "and" is the caller thinking: it starts an answer on the first words
+    but does not end the turn; the rest of the turn drops that answer, and the answer is
+    made again for everything the caller said."""
+    pipeline, room, until, events, clauses = kiosk
+    pipeline.kiosk.push_to_talk(room.samples_elapsed / SAMPLE_RATE_HZ)
+    first = _spoken(pipeline, "Can you tell me about breakfast and")
+    second = _spoken(pipeline, "the swimming pool?")
+    at = room.samples_elapsed
+    pause = int(0.5 * SAMPLE_RATE_HZ)     # under the 900 ms a pause after "and" waits
+    room.add_caller(first, at)
+    room.add_caller(second, at + len(first) + pause)
+    until(lambda: pipeline.kiosk.state is State.SPEAKING, "the answer")
+    transcripts = events.named("transcript")
+    assert len(transcripts) == 1, f"the pause ended the turn: {transcripts}"
+    assert "pool" in transcripts[0]["text"].lower()
+    assert len(clauses.asked) >= 2, "no answer was started at the pause"
+    assert clauses.asked[0][1] == 0 and "pool" not in clauses.asked[0][0].lower()
+    assert "pool" in clauses.asked[-1][0].lower()
+    assert events.named("agent_speech_start")[0]["speculative"] is False
+    assert pipeline.kiosk.conversation.last_user_text == transcripts[0]["text"]
