@@ -5,11 +5,11 @@ against `SimulatedRoom` instead of a sound card, and a `CallerScheduler`
 speaks the script's lines into the room when their triggers fire.
 
 Time: without `--realtime` the room is stepped as fast as the machine allows,
-but compute on the reply path is not free. Whenever the agent has a reply in
-progress and nothing to play yet, the driver waits for the LLM and TTS in
-real time and then lets the same amount of room time pass (silence from the
-agent, the caller's audio still flowing), so every latency in the events
-includes the real compute time of the stages on the path.
+but compute on the reply path is not free: while a reply is being generated
+or synthesised, room time runs at the wall clock's pace (`RoomClock`), so
+every latency in the events includes the real compute time of the stages on
+the path. `latency` turns the events and the script's ground truth into
+summary.json and latency.png.
 """
 
 from __future__ import annotations
@@ -26,6 +26,14 @@ import numpy as np
 
 from appliance.agent.events import EventLog
 from appliance.agent.history import Message
+from appliance.agent.latency import (
+    TurnLatency,
+    agent_speech_seconds,
+    plot_latency,
+    summary,
+    turn_latencies,
+    write_summary,
+)
 from appliance.agent.pipeline import Pipeline
 from appliance.agent.redact import KEEP_WORDS
 from appliance.agent.script import CallerLine, Script, speak
@@ -123,8 +131,9 @@ class CallerScheduler:
 class SimResult:
     out_dir: Path
     records: list[dict]
-    replan_latencies_ms: list[float]
-    answer_latencies_ms: list[float]
+    summary: dict
+    """What summary.json holds (`latency.summary`)."""
+    turns: list[TurnLatency]
     skipped_lines: int
     history: tuple[Message, ...]
     spoken: tuple[SpokenLine, ...]
@@ -137,7 +146,8 @@ class SimResult:
 
 def run_sim(config: Config, script: Script, out_dir: Path, *, realtime: bool = False,
             console: TextIO = sys.stdout, room: RoomSettings = SIM_ROOM) -> SimResult:
-    """Run the whole scripted conversation; write events.jsonl, conversation.wav, timeline.png.
+    """Run the whole scripted conversation; write events.jsonl, conversation.wav, timeline.png,
+    summary.json and latency.png.
 
     With `[screen] enabled` the page is served while it runs (watch it with `realtime`).
     The caller is synthetic, so every word is kept (`KEEP_WORDS`), whatever
@@ -164,26 +174,61 @@ def run_sim(config: Config, script: Script, out_dir: Path, *, realtime: bool = F
     write_wav(out_dir / "conversation.wav", np.stack([speaker, mic], axis=1))
     starts = [(s.start_sample / SAMPLE_RATE_HZ, s.line.text) for s in scheduler.spoken]
     plot_timeline(out_dir / "timeline.png", speaker, mic, records, starts)
-    return SimResult(out_dir, records, _latencies(records, scheduler, speaker, replans=True),
-                     _latencies(records, scheduler, speaker, replans=False), len(scheduler.skipped),
-                     history, tuple(scheduler.spoken), screen.view.first_cut, screen_cpu_s)
+    turns = turn_latencies(records, scheduler.spoken, speaker)
+    figures = summary(records, scheduler.spoken, turns, agent_speech_seconds(speaker))
+    write_summary(out_dir / "summary.json", figures)
+    plot_latency(out_dir / "latency.png", turns)
+    return SimResult(out_dir, records, figures, turns, len(scheduler.skipped), history,
+                     tuple(scheduler.spoken), screen.view.first_cut, screen_cpu_s)
+
+
+class RoomClock:
+    """Steps the pipeline period by period in room time, as fast as the machine allows,
+    with compute on the reply path counted in room time.
+
+    A reply's chunk is held until room time has passed the compute it took
+    from the moment the reply was started (`Kiosk.hold_until_computed`), so
+    a speculative answer started on a draft gets exactly the head start it
+    would get in a real room, and a plain one waits for its compute. While the
+    kiosk waits for a chunk still being made, the room does not run ahead (it
+    would add latency that is not there). `realtime` paces the whole run to
+    the wall clock (to watch the screen).
+    """
+
+    def __init__(self, pipeline: Pipeline, room: SimulatedRoom, realtime: bool = False) -> None:
+        self._pipeline = pipeline
+        self._room = room
+        self._realtime = realtime
+        self._wall_start = time.perf_counter()
+        self._wait_s = pipeline.config.llm.timeout_s + 10.0
+        pipeline.kiosk.hold_until_computed = True
+
+    @property
+    def t(self) -> float:
+        return self._room.samples_elapsed / SAMPLE_RATE_HZ
+
+    def step(self) -> float:
+        """One period: the loop, then the conversation thread's work; returns room time."""
+        kiosk = self._pipeline.kiosk
+        if kiosk.awaiting_speech and not self._realtime:
+            kiosk.wait_for_speech(timeout=self._wait_s)
+        self._pipeline.loop.step()
+        self._pipeline.pump()
+        if self._realtime:  # pacing to the wall clock; nothing waits on this for correctness
+            time.sleep(max(0.0, self.t - (time.perf_counter() - self._wall_start)))
+        return self.t
 
 
 def _drive(pipeline: Pipeline, scheduler: CallerScheduler, room: SimulatedRoom, screen: Screen,
            realtime: bool) -> None:
-    period_s = room.period_samples / SAMPLE_RATE_HZ
-    wall_start = time.perf_counter()
+    clock = RoomClock(pipeline, room, realtime)
 
-    def step(feed: bool = True) -> float:
-        pipeline.loop.step()
-        pipeline.pump(feed=feed)
-        t = room.samples_elapsed / SAMPLE_RATE_HZ
+    def step() -> float:
+        t = clock.step()
         for _ in range(screen.presses()):
             pipeline.kiosk.push_to_talk(t)
         screen.tick()
         scheduler.check(t, pipeline)
-        if realtime:  # pace to the wall clock; nothing waits on this for correctness
-            time.sleep(max(0.0, t - (time.perf_counter() - wall_start)))
         return t
 
     calibration_s = pipeline.boot() / SAMPLE_RATE_HZ
@@ -192,40 +237,11 @@ def _drive(pipeline: Pipeline, scheduler: CallerScheduler, room: SimulatedRoom, 
         t = step()
     done_at: float | None = None
     while t < MAX_SECONDS:
-        kiosk = pipeline.kiosk
-        if kiosk.awaiting_speech and not realtime:
-            started = time.perf_counter()
-            kiosk.wait_for_speech(timeout=pipeline.config.llm.timeout_s + 10.0)
-            for _ in range(int((time.perf_counter() - started) / period_s)):
-                t = step(feed=False)
         t = step()
+        kiosk = pipeline.kiosk
         settled = (scheduler.finished and not scheduler.caller_speaking
                    and kiosk.state in (State.IDLE, State.LISTENING)
                    and not pipeline.speaker.is_speaking)
         done_at = (done_at or t) if settled else None
         if done_at is not None and t - done_at >= QUIET_END_S:
             return
-
-
-def _latencies(records: list[dict], scheduler: CallerScheduler, speaker: np.ndarray,
-               replans: bool) -> list[float]:
-    """From the end of the caller's speech to the agent's next audible sample, ms.
-
-    With `replans`, the answers to interruptions; otherwise every reply the
-    agent started thinking about (questions, re-plans and resumes alike).
-    """
-    loud = np.abs(speaker.astype(np.int32)) > 300
-    latencies = []
-    for record in records:
-        wanted = (record["event"] == "replan" if replans
-                  else record["event"] == "state" and record.get("state") == "thinking")
-        if not wanted:
-            continue
-        sample = int(record["t"] * SAMPLE_RATE_HZ)
-        line = next((s for s in reversed(scheduler.spoken) if s.speech_start <= sample), None)
-        if line is None:
-            continue
-        following = np.flatnonzero(loud[sample:])
-        if following.size:
-            latencies.append((sample + int(following[0]) - line.speech_end) * 1000.0 / SAMPLE_RATE_HZ)
-    return latencies

@@ -31,7 +31,7 @@ from appliance.agent.events import EventLog
 from appliance.agent.pipeline import Pipeline
 from appliance.agent.redact import KEEP_WORDS
 from appliance.agent.script import Script, load_script
-from appliance.agent.sim import SIM_ROOM, CallerScheduler
+from appliance.agent.sim import SIM_ROOM, CallerScheduler, RoomClock
 from appliance.audio.room import SimulatedRoom
 from appliance.config import Config
 from appliance.messages import SAMPLE_RATE_HZ
@@ -105,15 +105,12 @@ def run_soak(config: Config, hours: float, out_dir: Path, *, script: Script | No
     with (EventLog(out_dir / "events.jsonl", KEEP_WORDS) as events,
           Pipeline(config, room, events) as pipeline):
         events.subscribe(tally)
-        period_s = room.period_samples / SAMPLE_RATE_HZ
         end_s = hours * 3600.0
 
         def t() -> float:
             return room.samples_elapsed / SAMPLE_RATE_HZ
 
-        def step(feed: bool = True) -> None:
-            pipeline.loop.step()
-            pipeline.pump(feed=feed)
+        clock = RoomClock(pipeline, room)
 
         def measure() -> None:
             rss, threads, fds = process_figures()
@@ -130,7 +127,7 @@ def run_soak(config: Config, hours: float, out_dir: Path, *, script: Script | No
 
         burst_s = pipeline.boot() / SAMPLE_RATE_HZ
         while t() < burst_s + 0.5:
-            step()
+            clock.step()
         measure()
         next_sample = sample_every_s
         while t() < end_s:
@@ -144,13 +141,7 @@ def run_soak(config: Config, hours: float, out_dir: Path, *, script: Script | No
             while t() < cycle_end and not (scheduler.finished and not scheduler.caller_speaking
                                            and pipeline.kiosk.quiet
                                            and not pipeline.speaker.is_speaking):
-                kiosk = pipeline.kiosk
-                if kiosk.awaiting_speech:       # compute time passes in the room too (see sim.py)
-                    started = time.perf_counter()
-                    kiosk.wait_for_speech(timeout=config.llm.timeout_s + 10.0)
-                    for _ in range(int((time.perf_counter() - started) / period_s)):
-                        step(feed=False)
-                step()
+                clock.step()      # compute time passes in the room too (see sim.py)
                 scheduler.check(t(), pipeline)
                 if t() >= next_sample:
                     room.forget()

@@ -59,14 +59,19 @@ def run(args: argparse.Namespace) -> int:
     print(f"barge-ins: {len(stops)}; replies re-planned: "
           f"{sum(r['event'] == 'replan' for r in result.records)}; "
           f"backchannels resumed: {sum(r['event'] == 'backchannel_resume' for r in result.records)}")
-    print(f"re-plan latency (caller's last word to agent's first sample): {_ms(result.replan_latencies_ms)}")
-    print(f"reply latency (any caller turn to agent's first sample): {_ms(result.answer_latencies_ms)}")
+    print(f"re-plan latency (caller's last word to agent's first sample): "
+          f"{_ms(result.summary['replan_latency_ms'])}")
+    print(f"reply latency (any caller turn to agent's first sample): "
+          f"{_ms(result.summary['reply_latency_ms'])}")
+    parts = ", ".join(f"{name.removesuffix('_ms').replace('_', ' ')} {value:.0f}"
+                      for name, value in result.summary["breakdown_p50_ms"].items() if value is not None)
+    print(f"where it goes (p50, ms): {parts}; false endpoints: {result.summary['false_endpoints']}")
     if result.skipped_lines:
         print(f"{result.skipped_lines} script line(s) never triggered (see the timeline)")
     if result.screen_cpu_s is not None:
         seconds = result.records[-1]["t"] if result.records else 0.0
         print(f"screen server CPU: {result.screen_cpu_s * 1e3:.0f} ms over {seconds:.0f} s of conversation")
-    for name in ("events.jsonl", "conversation.wav", "timeline.png"):
+    for name in ("events.jsonl", "conversation.wav", "timeline.png", "summary.json", "latency.png"):
         print(f"wrote {result.out_dir / name}")
     _write_screenshot(result)
     return 0
