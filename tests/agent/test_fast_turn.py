@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 
 from appliance.agent.events import EventLog
-from appliance.agent.pipeline import Pipeline
 from appliance.agent.redact import KEEP_WORDS
 from appliance.agent.turns import Kiosk, Voice
 from appliance.audio.room import RoomSettings, SimulatedRoom
 from appliance.audiofile import resample
-from appliance.bench.metrics import speech_span
 from appliance.config import Config
+from appliance.levels import speech_span
 from appliance.messages import SAMPLE_RATE_HZ, State
+from appliance.runtime.pipeline import Pipeline
 
 LIMIT_S = 40.0
 
