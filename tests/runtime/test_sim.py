@@ -100,3 +100,33 @@ def test_a_script_with_an_unknown_key_names_it(tmp_path):
     script.write_text('[[line]]\ntext = "hello"\nat_s = 1\nvolume = 3\n')
     with pytest.raises(ConfigError, match=r"line\[0\]\.volume"):
         load_script(script)
+
+
+def test_summary_json_measures_each_reply_from_the_callers_last_word(sim):
+    """summary.json's keys, and each latency re-measured here from the ground truth: the
+    end of the caller's line as placed in the room, to the agent's next audible sample in
+    conversation.wav."""
+    result, _ = sim
+    figures = json.loads((result.out_dir / "summary.json").read_text())
+    assert {"replan_latency_ms", "reply_latency_ms", "barge_ins", "replans", "backchannels_resumed",
+            "false_endpoints", "agent_speech_s"} <= set(figures)
+    assert figures["barge_ins"] == len(_events(result, "barge_in_stop")) >= 1
+    assert figures["replans"] == len(_events(result, "replan")) == len(figures["replan_latency_ms"])
+    assert figures["backchannels_resumed"] == len(_events(result, "backchannel_resume"))
+    speaker, _ = soundfile.read(result.out_dir / "conversation.wav", dtype="int16", always_2d=True)
+    speaker = speaker[:, 0]
+    assert 0 < figures["agent_speech_s"] < len(speaker) / SAMPLE_RATE_HZ
+    thinking = [r["t"] for r in result.records if r["event"] == "state" and r["state"] == "thinking"]
+    assert [turn["t"] for turn in figures["turns"]] == thinking
+    for turn in figures["turns"]:
+        start = int(turn["t"] * SAMPLE_RATE_HZ)
+        line = next(s for s in reversed(result.spoken) if s.speech_start <= start)
+        first_sound = start + int(np.flatnonzero(np.abs(speaker[start:].astype(int)) > 300)[0])
+        expected_ms = (first_sound - line.speech_end) * 1000.0 / SAMPLE_RATE_HZ
+        assert turn["total_ms"] == pytest.approx(expected_ms, abs=0.1)
+        if turn["endpoint_wait_ms"] is not None:
+            parts = ("endpoint_wait_ms", "asr_ms", "answer_ms", "tts_ms", "buffer_ms", "other_ms")
+            assert sum(turn[part] for part in parts) == pytest.approx(turn["total_ms"], abs=0.5)
+            assert turn["endpoint_wait_ms"] >= 0, "the kiosk ended the turn before the caller did"
+    assert figures["reply_latency_ms"] == [turn["total_ms"] for turn in figures["turns"]]
+    assert (result.out_dir / "latency.png").read_bytes().startswith(b"\x89PNG")
