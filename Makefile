@@ -33,7 +33,7 @@ APT_PACKAGES := build-essential cmake pkg-config swig python3-venv python3-dev \
 	espeak-ng sox pulseaudio pulseaudio-utils libasound2-plugins alsa-utils systemd strace \
 	chromium chromium-driver asterisk-core-sounds-en-wav
 
-.PHONY: demo test setup lint bench soak eval-answers eval-asr clean-setup wheelhouse image image-test image-test-arm64
+.PHONY: demo test setup lint bench soak eval-answers eval-asr eval-turns clean-setup wheelhouse image image-test image-test-arm64
 
 demo: setup
 	@$(BIN)/appliance sim --out out/demo
@@ -56,6 +56,11 @@ eval-answers: setup
 eval-asr: setup
 	@$(BIN)/python -m appliance.evaluation.asr --split tune --json out/eval-asr-tune.json
 	@$(BIN)/python -m appliance.evaluation.asr --split held --json out/eval-asr-held.json
+
+# How fast the kiosk takes its turn: the sim on the corrections scripts (tuning and held
+# back), the demo and the twenty questions, 3 runs each (about 12 minutes on 2 cores).
+eval-turns: setup
+	@$(BIN)/python -m appliance.evaluation.turns --runs 3 --json out/eval-turns.json
 
 # The slow tier's day at the desk: one simulated hour of varied conversation,
 # RSS/threads/fds over time in out/soak/soak.json (docs/reliability.md).

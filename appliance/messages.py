@@ -121,16 +121,6 @@ class WakeWord(Event):
 
 
 @dataclass(frozen=True)
-class UserSpeechStart(Event):
-    """The caller started speaking (detector onset or VAD while listening)."""
-
-
-@dataclass(frozen=True)
-class UserSpeechEnd(Event):
-    """The caller stopped speaking (endpoint)."""
-
-
-@dataclass(frozen=True)
 class Transcript(Event):
     """Recognised words of one utterance; `final` once the endpoint was reached."""
 

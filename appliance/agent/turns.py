@@ -29,6 +29,26 @@ from appliance.agent.backchannel import classify, normalise
 from appliance.agent.events import EventLog
 from appliance.agent.history import ChunkPlacement, Conversation, HeardCut, split_heard
 from appliance.agent.reply import END, Reply
+from appliance.agent.vocabulary import (
+    AgentCut,
+    AgentDucked,
+    AgentRestored,
+    AgentSpeechEnd,
+    AgentSpeechStart,
+    BackchannelResume,
+    ConversationEvent,
+    FalseInterruptionResume,
+    FinalTranscript,
+    FirstClause,
+    PartialTranscript,
+    Replan,
+    ReplyTiming,
+    StageFailed,
+    StateChanged,
+    UserSpeechEnd,
+    UserSpeechStart,
+    Wake,
+)
 from appliance.audio.speaker import Speaker
 from appliance.config import Config
 from appliance.messages import (
@@ -128,15 +148,15 @@ class TurnTiming:
     speculative: bool
     """The reply was started on the draft before the endpoint."""
 
-    def on_path(self, reply: Reply) -> dict[str, object]:
+    def on_path(self, reply: Reply) -> ReplyTiming:
         """The answer's and TTS's time after the endpoint (a speculation may hide both)."""
         after = self.endpoint_at + self.asr_ms / 1e3
         clause_at = reply.first_clause_at or after
         chunk_at = reply.first_chunk_at or clause_at
         answer_s = max(0.0, clause_at - max(reply.started_at, after))
         tts_s = max(0.0, chunk_at - max(clause_at, after))
-        return {"asr_ms": round(self.asr_ms, 1), "answer_ms": round(answer_s * 1e3, 1),
-                "tts_ms": round(tts_s * 1e3, 1), "speculative": self.speculative}
+        return ReplyTiming(asr_ms=round(self.asr_ms, 1), answer_ms=round(answer_s * 1e3, 1),
+                           tts_ms=round(tts_s * 1e3, 1), speculative=self.speculative)
 
 
 class Kiosk:
@@ -207,14 +227,14 @@ class Kiosk:
         if self.state is not State.SPEAKING:
             return
         if isinstance(event, BargeInDuck):
-            self._emit("barge_in_duck", onset_t=round(event.onset_t, 3))
+            self._emit(AgentDucked(onset_t=round(event.onset_t, 3)))
             try:
                 self._start_candidate(event.onset_t)
             except Exception as error:  # noqa: BLE001 - the agent keeps speaking without the recogniser
                 self._hearing = Hearing()
-                self._emit("error", stage="asr", message=_describe(error))
+                self._emit(StageFailed(stage="asr", message=_describe(error)))
         elif isinstance(event, BargeInRelease):
-            self._emit("barge_in_release", onset_t=round(event.onset_t, 3))
+            self._emit(AgentRestored(onset_t=round(event.onset_t, 3)))
             self._hearing = Hearing()
         elif isinstance(event, BargeIn):
             self._barge_in(event)
@@ -233,8 +253,8 @@ class Kiosk:
             return
         if not speaking.first_token_reported and speaking.reply.first_clause_at is not None:
             speaking.first_token_reported = True
-            self._emit("llm_first_token", latency_ms=round(
-                (speaking.reply.first_clause_at - speaking.reply.started_at) * 1e3))
+            self._emit(FirstClause(latency_ms=round(
+                (speaking.reply.first_clause_at - speaking.reply.started_at) * 1e3)))
         self._feed_speaker(speaking)
         if speaking.done and not self._speaker.is_speaking and self.state is State.SPEAKING:
             self._finish_reply(speaking)
@@ -245,7 +265,7 @@ class Kiosk:
             return
         if self._wake(frame.samples, frame.t) is None:   # scores each whole 80 ms frame
             return
-        self._emit("wake")
+        self._emit(Wake())
         if self.state is State.SPEAKING:
             self._confirm(self._t, "wake_word")
         else:
@@ -268,7 +288,7 @@ class Kiosk:
         self._recognizer.reset(start_t - len(preroll) / SAMPLE_RATE_HZ)
         self._recognizer.accept(preroll)
         self._hearing = Hearing(open=True, candidate=candidate)
-        self._emit("user_speech_start")
+        self._emit(UserSpeechStart())
 
     def _start_candidate(self, onset_t: float) -> None:
         """A possible barge-in: recognise from before its onset while the detector decides."""
@@ -290,7 +310,7 @@ class Kiosk:
         partial = self._recognizer.accept(frame.samples).text
         if partial != hearing.partial_text:      # drafts decoded while the caller speaks
             hearing.partial_text = partial
-            self._emit("partial_transcript", text=partial)
+            self._emit(PartialTranscript(text=partial))
         if hearing.candidate:                    # the detector decides while the agent speaks
             return
         hearing.silence_ms = 0.0 if speech else hearing.silence_ms + frame_ms
@@ -305,7 +325,7 @@ class Kiosk:
                       hearing.silence_ms, quiet_ms, hearing.words,
                       "settled" if settled is not None else "sound since")
             self._hearing = Hearing()
-            self._emit("user_speech_end")
+            self._emit(UserSpeechEnd())
             endpoint_at = time.perf_counter()
             transcript = self._recognizer.final()
             asr_ms = (time.perf_counter() - endpoint_at) * 1e3
@@ -346,7 +366,7 @@ class Kiosk:
 
     def _utterance_done(self, transcript: Transcript, timing: TurnTiming | None) -> None:
         text = transcript.text.strip()
-        self._emit("transcript", text=text)
+        self._emit(FinalTranscript(text=text))
         speculation = self._take_speculation(text)
         if timing is not None and speculation is not None:
             timing = replace(timing, speculative=True)
@@ -416,8 +436,9 @@ class Kiosk:
                 listener(placement)
             if self.state is State.THINKING:
                 self._set_state(State.SPEAKING)
-                latency = speaking.turn.on_path(speaking.reply) if speaking.turn is not None else {}
-                self._emit("agent_speech_start", text=chunk.text, **latency)
+                self._emit(AgentSpeechStart(text=chunk.text))
+                if speaking.turn is not None:
+                    self._emit(speaking.turn.on_path(speaking.reply))
 
     def _finish_reply(self, speaking: Speaking) -> None:
         text = " ".join(speaking.texts)
@@ -425,10 +446,10 @@ class Kiosk:
             self.conversation.add_assistant(text)
         failed = speaking.reply.failed
         if failed is not None:
-            self._emit("error", stage=speaking.reply.failed_stage, message=_describe(failed))
+            self._emit(StageFailed(stage=speaking.reply.failed_stage, message=_describe(failed)))
             self._set_state(State.ERROR)
         self._speaking = None
-        self._emit("agent_speech_end", text=text)
+        self._emit(AgentSpeechEnd(text=text))
         self._start_listening(self._t, self._config.llm.follow_up_s)
 
     # -- faults ----------------------------------------------------------------
@@ -439,15 +460,15 @@ class Kiosk:
 
     def _give_up_on_reply(self, speaking: Speaking) -> None:
         """The reply never produced a word: drop it (without waiting) and say the fallback."""
-        self._emit("error", stage="llm", message="no reply within "
-                   f"{self._config.llm.timeout_s + REPLY_GRACE_S:.0f} s; speaking the fallback")
+        self._emit(StageFailed(stage="llm", message="no reply within "
+                   f"{self._config.llm.timeout_s + REPLY_GRACE_S:.0f} s; speaking the fallback"))
         speaking.reply.cancel(join_timeout=0.0)
         self._start_speaking(Speaking(self._new_reply(split_clauses(self._config.llm.fallback_text))))
 
     def _turn_failed(self, stage: str, error: Exception) -> None:
         """A stage raised mid-turn: say so, drop the turn, and listen again."""
         log.error("%s failed: %s", stage, _describe(error))
-        self._emit("error", stage=stage, message=_describe(error))
+        self._emit(StageFailed(stage=stage, message=_describe(error)))
         if self._speaking is not None:
             self._speaking.reply.cancel(join_timeout=0.0)
             self._speaking = None
@@ -462,10 +483,10 @@ class Kiosk:
             speaking.reply.cancel()
         placements = speaking.placements if speaking is not None else []
         self._cut = self.conversation.truncate_to_heard(event.played_samples, placements)
-        self._emit("barge_in_stop", heard_text=self._cut.heard_text, onset_t=round(event.onset_t, 3),
-                   source=event.source,
-                   reply_text=" ".join(speaking.texts) if speaking is not None else "",
-                   played_samples=event.played_samples)
+        self._emit(AgentCut(heard_text=self._cut.heard_text, onset_t=round(event.onset_t, 3),
+                            source=event.source,
+                            reply_text=" ".join(speaking.texts) if speaking is not None else "",
+                            played_samples=event.played_samples))
         self._cut_t = self._t
         if self._hearing.candidate:           # the onset's utterance goes on being heard
             self._hearing.candidate = False
@@ -478,11 +499,11 @@ class Kiosk:
         assert self._cut is not None
         kind = classify(text)
         if kind == "request":
-            self._emit("replan", text=text)
+            self._emit(Replan(text=text))
             self._answer(text, speculation, timing)
             return
-        self._emit("backchannel_resume" if kind == "backchannel" else "false_interruption_resume",
-                   resume_text=self._cut.resume_text)
+        resumed = BackchannelResume if kind == "backchannel" else FalseInterruptionResume
+        self._emit(resumed(resume_text=self._cut.resume_text))
         self.conversation.resume(self._cut)
         if self._cut.resume_text:
             self._start_speaking(Speaking(self._new_reply(split_clauses(self._cut.resume_text)),
@@ -528,12 +549,12 @@ class Kiosk:
         if state is self.state:
             return
         self.state = state
-        self._emit("state", state=state.value)
+        self._emit(StateChanged(state=state.value))
         for listener in self._state_listeners:
             listener(state)
 
-    def _emit(self, event: str, **fields: object) -> None:
-        self._events.emit(self._t, event, **fields)
+    def _emit(self, event: ConversationEvent) -> None:
+        self._events.emit(self._t, event)
 
     def close(self) -> None:
         """Cancel any reply in progress (and a speculative one); safe to call twice."""

@@ -16,8 +16,8 @@ of compute on the way, and is split into:
   audible sample (queued periods, the card);
 - other: what is left (scheduling on the conversation thread).
 
-The compute parts come from the kiosk's `agent_speech_start` event (wall
-clock, measured where they run); endpoint wait and audio buffer from room time.
+The compute parts come from the kiosk's `reply_timing` event (wall clock,
+measured where they run); endpoint wait and audio buffer from room time.
 """
 
 from __future__ import annotations
@@ -31,6 +31,15 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from appliance.agent.vocabulary import (
+    AgentCut,
+    AgentSpeechStart,
+    BackchannelResume,
+    Replan,
+    ReplyTiming,
+    StateChanged,
+    UserSpeechEnd,
+)
 from appliance.messages import SAMPLE_RATE_HZ
 
 AUDIBLE = 300
@@ -70,7 +79,7 @@ def turn_latencies(records: Sequence[dict[str, Any]], spoken: Sequence[SpokenSpa
     loud = np.abs(speaker.astype(np.int32)) > AUDIBLE
     turns = []
     for index, record in enumerate(records):
-        if not (record["event"] == "state" and record.get("state") == "thinking"):
+        if not (record["event"] == StateChanged.name and record.get("state") == "thinking"):
             continue
         sample = int(record["t"] * SAMPLE_RATE_HZ)
         line = next((s for s in reversed(spoken) if s.speech_start <= sample), None)
@@ -90,7 +99,7 @@ def _replanned(records: Sequence[dict[str, Any]], index: int) -> bool:
     for record in reversed(records[:index]):
         if record["t"] != t:
             return False
-        if record["event"] == "replan":
+        if record["event"] == Replan.name:
             return True
     return False
 
@@ -98,22 +107,25 @@ def _replanned(records: Sequence[dict[str, Any]], index: int) -> bool:
 def _breakdown(records: Sequence[dict[str, Any]], index: int, line: SpokenSpan,
                first_sound: int, total_ms: float, replan: bool) -> TurnLatency:
     t = records[index]["t"]
-    start = next((r for r in records[index:] if r["event"] == "agent_speech_start"), None)
-    endpoint = next((r for r in reversed(records[:index]) if r["event"] == "user_speech_end"), None)
-    if start is None or endpoint is None or "asr_ms" not in start:
+    start = next((i for i in range(index, len(records))
+                  if records[i]["event"] == AgentSpeechStart.name), None)
+    timing = records[start + 1] if start is not None and start + 1 < len(records) else None
+    endpoint = next((r for r in reversed(records[:index]) if r["event"] == UserSpeechEnd.name), None)
+    if start is None or endpoint is None or timing is None or timing["event"] != ReplyTiming.name:
         return TurnLatency(t, replan, total_ms)      # a resume: no endpoint on its path
     wait_ms = _ms(int(endpoint["t"] * SAMPLE_RATE_HZ) - line.speech_end)
-    buffer_ms = _ms(first_sound - int(start["t"] * SAMPLE_RATE_HZ))
-    known = wait_ms + start["asr_ms"] + start["answer_ms"] + start["tts_ms"] + buffer_ms
-    return TurnLatency(t, replan, total_ms, wait_ms, start["asr_ms"], start["answer_ms"],
-                       start["tts_ms"], buffer_ms, round(total_ms - known, 1), start["speculative"])
+    buffer_ms = _ms(first_sound - int(records[start]["t"] * SAMPLE_RATE_HZ))
+    known = wait_ms + timing["asr_ms"] + timing["answer_ms"] + timing["tts_ms"] + buffer_ms
+    return TurnLatency(t, replan, total_ms, wait_ms, timing["asr_ms"], timing["answer_ms"],
+                       timing["tts_ms"], buffer_ms, round(total_ms - known, 1),
+                       timing["speculative"])
 
 
 def false_endpoints(records: Sequence[dict[str, Any]], spoken: Sequence[SpokenSpan]) -> int:
     """Endpoints the kiosk decided while the caller's line was still being spoken."""
     count = 0
     for record in records:
-        if record["event"] != "user_speech_end":
+        if record["event"] != UserSpeechEnd.name:
             continue
         sample = int(record["t"] * SAMPLE_RATE_HZ)
         line = next((s for s in reversed(spoken) if s.speech_start <= sample), None)
@@ -130,9 +142,9 @@ def summary(records: Sequence[dict[str, Any]], spoken: Sequence[SpokenSpan],
     return {
         "replan_latency_ms": [turn.total_ms for turn in turns if turn.replan],
         "reply_latency_ms": [turn.total_ms for turn in turns],
-        "barge_ins": count("barge_in_stop"),
-        "replans": count("replan"),
-        "backchannels_resumed": count("backchannel_resume"),
+        "barge_ins": count(AgentCut.name),
+        "replans": count(Replan.name),
+        "backchannels_resumed": count(BackchannelResume.name),
         "false_endpoints": false_endpoints(records, spoken),
         "agent_speech_s": round(agent_speech_s, 2),
         "caller_turns": len(spoken),

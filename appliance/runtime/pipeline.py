@@ -18,6 +18,7 @@ import queue
 from appliance.agent.events import EventLog
 from appliance.agent.llm import LocalLlm
 from appliance.agent.turns import Kiosk, Voice
+from appliance.agent.vocabulary import Ready
 from appliance.audio.device import AudioDevice
 from appliance.audio.loop import DuplexLoop
 from appliance.audio.speaker import Speaker
@@ -130,7 +131,7 @@ class Pipeline:
         self._drain_events()
         if not self._ready and handled and not self.frontend.calibrating:
             self._ready = True          # the canceller is trained: barge-in works from here
-            self.events.emit(self.frontend_time, "ready")
+            self.events.emit(self.frontend_time, Ready())
         if feed:
             self.kiosk.tick()
         return handled

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from appliance.agent.events import EventLog
 from appliance.agent.redact import keeps_words
+from appliance.agent.vocabulary import StageFailed
 from appliance.audio.device import AudioDevice
 from appliance.audio.factory import open_device
 from appliance.config import Config
@@ -120,8 +121,8 @@ class KioskService:
     def _reopen(self, error: BaseException) -> None:
         """The card failed (unplugged, PulseAudio gone, an ALSA error): reopen it with
         backoff and restart the loop; the conversation state is kept."""
-        self.pipeline.events.emit(self.pipeline.frontend_time, "error", stage="audio",
-                                  message=f"{type(error).__name__}: {error}")
+        self.pipeline.events.emit(self.pipeline.frontend_time, StageFailed(stage="audio",
+                                  message=f"{type(error).__name__}: {error}"))
         self.pipeline.loop.stop()
         wait_s, attempts = REOPEN_FIRST_S, 0
         while not self.stop_requested.wait(wait_s):

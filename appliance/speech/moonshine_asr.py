@@ -11,7 +11,9 @@ the worker between two decoder steps, encodes the whole utterance (cheap) and
 decodes it with the latest draft: the words the caller said before the last
 pause are checked in one batched decoder pass, and only the words after it
 are decoded step by step. The result is the same greedy transcript as a
-decode from scratch.
+decode from scratch. When the newest draft was decoded to its end over every
+sound of the utterance (`settled`: the caller paused and said nothing more),
+`final()` returns it without decoding again.
 
 Moonshine invents sentences for silence and noise, so the transcript is
 empty unless the utterance had sound above `SPEECH_FLOOR_DBFS`, and the
@@ -87,8 +89,9 @@ class DraftWorker:
         self._busy = False
         self._stop_decode = threading.Event()
         self._closing = False
-        self.result: tuple[int, int, tuple[int, ...]] = (-1, 0, ())
-        """(utterance number, samples covered, tokens) of the newest finished draft."""
+        self.result: tuple[int, int, tuple[int, ...], bool] = (-1, 0, (), False)
+        """(utterance number, samples covered, tokens, decoded to the end) of the newest draft
+        (a stopped decode's tokens are kept as a draft for the next one, but are not whole)."""
         self._thread = threading.Thread(target=self._run, name="moonshine-draft", daemon=True)
         self._thread.start()
 
@@ -140,8 +143,9 @@ class DraftWorker:
             try:
                 decoding = self._decode(samples, draft)
                 with self._wake:
-                    if decoding.tokens or not self._stop_decode.is_set():
-                        self.result = (utterance, samples.size, decoding.tokens)
+                    whole = not self._stop_decode.is_set()
+                    if decoding.tokens or whole:
+                        self.result = (utterance, samples.size, decoding.tokens, whole)
             finally:
                 with self._wake:
                     self._busy = False
@@ -170,11 +174,16 @@ class MoonshineRecognizer(Recognizer):
 
     @property
     def settled(self) -> bool:
-        """The newest draft is of this utterance and covers its last sound."""
+        """The newest draft is of this utterance, decoded to its end, and covers its last sound."""
+        return self._settled_tokens() is not None
+
+    def _settled_tokens(self) -> tuple[int, ...] | None:
         if self._worker is None:
-            return False
-        utterance, covered, tokens = self._worker.result
-        return utterance == self._utterance and bool(tokens) and covered >= self._loud_until
+            return None
+        utterance, covered, tokens, whole = self._worker.result
+        if utterance == self._utterance and whole and tokens and covered >= self._loud_until:
+            return tokens
+        return None
 
     def _heard_enough(self) -> bool:
         """Sound above the speech floor: drafts lag the audio, so words cannot say it."""
@@ -200,7 +209,7 @@ class MoonshineRecognizer(Recognizer):
     def _draft(self) -> tuple[int, ...]:
         if self._worker is None:
             return ()
-        utterance, _covered, tokens = self._worker.result
+        utterance, _covered, tokens, _whole = self._worker.result
         return tokens if utterance == self._utterance else ()
 
     def _audio(self) -> np.ndarray:
@@ -217,6 +226,10 @@ class MoonshineRecognizer(Recognizer):
         return words
 
     def _final_words(self) -> list[RecognizedWord]:
+        """The utterance's words: a settled draft's as they are (it was decoded to the end
+        over every sound the utterance had, so a new decode would only repeat it), else
+        the draft checked and completed over the whole utterance."""
+        settled = self._settled_tokens()
         if self._worker is not None:
             self._worker.cancel()
         samples = self._audio()
@@ -225,6 +238,9 @@ class MoonshineRecognizer(Recognizer):
         sounding = sounding_blocks(samples)
         if not sounding.size or samples.size < MIN_ENCODER_SAMPLES:
             return []
+        if settled is not None:
+            self.last_decoding = Decoding(settled, draft_accepted=len(settled), steps=0)
+            return word_times(self._model.text(settled).split(), samples)
         # Trailing silence only costs encoder time; keep 100 ms after the last sound.
         end = min(samples.size, (sounding[-1] + 1) * _BLOCK + MIN_ENCODER_SAMPLES)
         hidden = self._model.encode(samples[:end])

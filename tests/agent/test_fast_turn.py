@@ -84,9 +84,9 @@ def test_a_whole_question_is_answered_from_the_draft_started_before_the_endpoint
     words, endpoints_before = clauses.asked[0]
     assert "parking" in words.lower()
     assert endpoints_before == 0, "the answer was not started before the endpoint"
-    start = events.named("agent_speech_start")[0]
-    assert start["speculative"] is True
-    assert {"asr_ms", "answer_ms", "tts_ms"} <= set(start)
+    timing = events.named("reply_timing")[0]
+    assert timing["speculative"] is True
+    assert {"asr_ms", "answer_ms", "tts_ms"} <= set(timing)
     assert pipeline.kiosk.conversation.last_user_text == events.named("transcript")[0]["text"]
 
 
