@@ -520,6 +520,11 @@ class Kiosk:
                 and speaking.reply.chunks.empty() and not self._speaker.is_speaking)
 
     @property
+    def speculating(self) -> bool:
+        """A speculative answer is being made (its worker is running)."""
+        return self._speculation is not None and self._speculation.reply.running
+
+    @property
     def quiet(self) -> bool:
         """Nobody is taking a turn: idle, or listening without an utterance yet."""
         return self.state is State.IDLE or (self.state is State.LISTENING and not self._hearing.open)

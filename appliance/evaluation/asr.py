@@ -109,6 +109,9 @@ class Result:
     hypothesis: str
     audio_s: float
     compute_s: float
+    false_endpoints: int = 0
+    """Endpoints inside the recording (each is one utterance): the caller would have been
+    cut off at a pause."""
 
 
 def recognise(engine: str, utterances: list[Utterance]) -> Iterator[Result]:
@@ -122,9 +125,11 @@ def recognise(engine: str, utterances: list[Utterance]) -> Iterator[Result]:
         for utterance in utterances:
             rec.reset()
             clock = time.perf_counter()
-            text = " ".join(t.text for t in transcribe(utterance.samples, rec))
+            heard = [t for t in transcribe(utterance.samples, rec) if t.text.strip()]
+            text = " ".join(t.text for t in heard)
             yield Result(engine, utterance.source, utterance.text, text,
-                         utterance.samples.size / 16000, time.perf_counter() - clock)
+                         utterance.samples.size / 16000, time.perf_counter() - clock,
+                         max(0, len(heard) - 1))
 
 
 def summarise(results: list[Result]) -> dict:
@@ -141,7 +146,9 @@ def summarise(results: list[Result]) -> dict:
                          "words": sum(len(normalise(r.reference)) for r in group)}
                 for source, group in groups.items()}
         table[engine] = {"sources": rows,
-                         "rtf": sum(r.compute_s for r in mine) / sum(r.audio_s for r in mine)}
+                         "rtf": sum(r.compute_s for r in mine) / sum(r.audio_s for r in mine),
+                         "false_endpoints": sum(r.false_endpoints for r in mine),
+                         "utterances": len(mine)}
     return table
 
 
@@ -169,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     for engine, row in summary.items():
         cells = "  ".join(f"{source} {cell['wer']:6.1%} ({cell['utterances']}, {cell['words']})"
                           for source, cell in row["sources"].items())
-        print(f"{engine:12} {cells}  RTF {row['rtf']:.3f}")
+        print(f"{engine:12} {cells}  RTF {row['rtf']:.3f}  false endpoints "
+              f"{row['false_endpoints']}/{row['utterances']}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         report = {"split": args.split, "summary": summary,

@@ -64,6 +64,9 @@ def evaluate(script: Path, runs: int, config_path: Path | None) -> dict[str, Any
         "breakdown_p50_ms": {part: _percentile([t[part] for t in turns if t[part] is not None], 50)
                              for part in PARTS},
         "run_reply_p50_ms": [_percentile(s["reply_latency_ms"], 50) for s in summaries],
+        "loop_period_ms": {when: {q: _median_of([s["loop_period_ms"][when][q] for s in summaries])
+                                  for q in ("p50", "p99")}
+                           for when in ("otherwise", "speculating")},
     }
     if len(summaries[0]["reply_latency_ms"]) >= 6:
         per_run = [s["reply_latency_ms"] for s in summaries]
@@ -71,6 +74,11 @@ def evaluate(script: Path, runs: int, config_path: Path | None) -> dict[str, Any
         figures["last3_over_first3"] = round(statistics.median(
             statistics.median(r[-3:]) / statistics.median(r[:3]) for r in per_run), 2)
     return figures
+
+
+def _median_of(values: list[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return round(statistics.median(known), 3) if known else None
 
 
 def _share(flags: list[bool]) -> float | None:
@@ -96,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{figures['reply_p95_ms']} ms (n={figures['replies']}), false endpoints "
               f"{figures['false_endpoints']}/{figures['caller_turns']}, speculative "
               f"{figures['speculative_share']}; p50 parts: {parts}"
+              + f"; loop per 10 ms period p99 {figures['loop_period_ms']['otherwise']['p99']} ms, "
+              f"while speculating {figures['loop_period_ms']['speculating']['p99']} ms"
               + (f"; turn 20/turn 1 {figures['turn_last_over_first']}, last 3/first 3 "
                  f"{figures['last3_over_first3']}" if "turn_last_over_first" in figures else ""),
               flush=True)

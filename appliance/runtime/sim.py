@@ -166,7 +166,7 @@ def run_sim(config: Config, script: Script, out_dir: Path, *, realtime: bool = F
         if screen.url:
             print(f"screen: {screen.url}", file=console, flush=True)
         scheduler = CallerScheduler(script, device, console, pipeline.tts.synthesize)
-        _drive(pipeline, scheduler, device, screen, realtime)
+        clock = _drive(pipeline, scheduler, device, screen, realtime)
         history = pipeline.kiosk.conversation.messages
         screen_cpu_s = screen.server.cpu_seconds() if screen.server is not None else None
     device.close()
@@ -176,6 +176,9 @@ def run_sim(config: Config, script: Script, out_dir: Path, *, realtime: bool = F
     plot_timeline(out_dir / "timeline.png", speaker, mic, records, starts)
     turns = turn_latencies(records, scheduler.spoken, speaker)
     figures = summary(records, scheduler.spoken, turns, agent_speech_seconds(speaker))
+    figures["loop_period_ms"] = {
+        when: {"p50": _percentile(times, 50), "p99": _percentile(times, 99), "n": len(times)}
+        for when, times in clock.period_ms.items()}
     write_summary(out_dir / "summary.json", figures)
     plot_latency(out_dir / "latency.png", turns)
     return SimResult(out_dir, records, figures, turns, len(scheduler.skipped), history,
@@ -202,6 +205,9 @@ class RoomClock:
         self._wall_start = time.perf_counter()
         self._wait_s = pipeline.config.llm.timeout_s + 10.0
         pipeline.kiosk.hold_until_computed = True
+        self.period_ms: dict[str, list[float]] = {"otherwise": [], "speculating": []}
+        """Wall time of the loop's work per period (front end, wake word), split by whether a
+        speculative answer was being made meanwhile: the loop's headroom against its period."""
 
     @property
     def t(self) -> float:
@@ -212,7 +218,10 @@ class RoomClock:
         kiosk = self._pipeline.kiosk
         if kiosk.awaiting_speech and not self._realtime:
             kiosk.wait_for_speech(timeout=self._wait_s)
+        started = time.perf_counter()
         self._pipeline.loop.step()
+        spent_ms = (time.perf_counter() - started) * 1e3
+        self.period_ms["speculating" if kiosk.speculating else "otherwise"].append(spent_ms)
         self._pipeline.pump()
         if self._realtime:  # pacing to the wall clock; nothing waits on this for correctness
             time.sleep(max(0.0, self.t - (time.perf_counter() - self._wall_start)))
@@ -220,7 +229,7 @@ class RoomClock:
 
 
 def _drive(pipeline: Pipeline, scheduler: CallerScheduler, room: SimulatedRoom, screen: Screen,
-           realtime: bool) -> None:
+           realtime: bool) -> RoomClock:
     clock = RoomClock(pipeline, room, realtime)
 
     def step() -> float:
@@ -244,4 +253,9 @@ def _drive(pipeline: Pipeline, scheduler: CallerScheduler, room: SimulatedRoom, 
                    and not pipeline.speaker.is_speaking)
         done_at = (done_at or t) if settled else None
         if done_at is not None and t - done_at >= QUIET_END_S:
-            return
+            return clock
+    return clock
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    return round(float(np.percentile(values, q)), 3) if values else None

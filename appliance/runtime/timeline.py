@@ -26,6 +26,7 @@ from appliance.agent.vocabulary import (
     PartialTranscript,
     Ready,
     Replan,
+    ReplyTiming,
     StageFailed,
     StateChanged,
     UserSpeechEnd,
@@ -52,6 +53,9 @@ _LABELS = {
     FinalTranscript.name: ("asr", lambda r: _said(r, "text")),
     FirstClause.name: ("answer", lambda r: f"first clause after {r.get('latency_ms')} ms"),
     AgentSpeechStart.name: ("agent", lambda r: _said(r, "text")),
+    ReplyTiming.name: ("answer", lambda r: f"after the endpoint: ASR {r.get('asr_ms')} ms, answer "
+                       f"{r.get('answer_ms')} ms, TTS {r.get('tts_ms')} ms"
+                       + (" (started on the draft)" if r.get("speculative") else "")),
     AgentSpeechEnd.name: ("agent", lambda r: "done"),
     AgentDucked.name: ("detector", lambda r: f"onset at {r.get('onset_t')} s: duck"),
     AgentRestored.name: ("detector", lambda r: "not speech: volume restored"),
