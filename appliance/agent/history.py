@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from appliance.messages import SAMPLE_RATE_HZ, SpeechChunk, WordTiming
+from appliance.speech.clauses import SENTENCE_END
 
 Role = Literal["system", "user", "assistant"]
-SENTENCE_END = (".", "!", "?", "…")
 
 
 @dataclass(frozen=True)
