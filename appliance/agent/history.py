@@ -66,6 +66,12 @@ class HeardCut:
     the cut fell after the last placed word); what a backchannel resumes."""
 
 
+def word_start_played(placement: ChunkPlacement, word: WordTiming) -> int:
+    """Played-sample index of the word's first sample."""
+    rate = placement.chunk.rate_hz
+    return placement.start_sample + round(word.start_sample * SAMPLE_RATE_HZ / rate)
+
+
 def word_end_played(placement: ChunkPlacement, word: WordTiming) -> int:
     """Played-sample index just past the word's last sample (end_sample is exclusive)."""
     rate = placement.chunk.rate_hz
