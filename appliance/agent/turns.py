@@ -209,14 +209,14 @@ class Kiosk:
         elif self.state is State.IDLE:
             self._start_listening(t, self._config.llm.follow_up_s)
 
-    def on_frame(self, frame: AudioFrame, speech_probability: float) -> None:
-        """One cleaned period from the front end, with its VAD speech probability."""
+    def on_frame(self, frame: AudioFrame) -> None:
+        """One cleaned period from the front end, carrying its VAD speech probability."""
         self._t = frame.t + len(frame.samples) / SAMPLE_RATE_HZ
         if self.state in (State.IDLE, State.SPEAKING):
             self._listen_for_wake(frame)
         if self.state in (State.LISTENING, State.YIELDING) or self._hearing.candidate:
             try:
-                self._hear(frame, speech_probability >= self._config.detector.vad_threshold)
+                self._hear(frame, frame.speech_probability >= self._config.detector.vad_threshold)
             except Exception as error:  # noqa: BLE001 - a failed recogniser ends the turn, not the kiosk
                 self._turn_failed("asr", error)
         else:
