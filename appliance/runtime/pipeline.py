@@ -90,7 +90,8 @@ class Pipeline:
 
     def _synthesize(self, clause: str) -> SpeechChunk:
         """A reply's clause in the agent's voice, without the voice's silence at its ends."""
-        return trim_silence(self.tts.synthesize_clause(clause))
+        chunk = self.tts.synthesize_clause(clause)
+        return trim_silence(chunk) if self.config.tts.trim_silence else chunk
 
     def boot(self) -> int:
         """What the kiosk does at start-up: queue the burst that pre-trains the echo
