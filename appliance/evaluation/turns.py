@@ -68,7 +68,7 @@ def evaluate(script: Path, runs: int, config_path: Path | None) -> dict[str, Any
                                   for q in ("p50", "p99")}
                            for when in ("otherwise", "speculating")},
     }
-    if len(summaries[0]["reply_latency_ms"]) >= 6:
+    if script.name == "twenty_turns.toml" and len(summaries[0]["reply_latency_ms"]) >= 6:
         per_run = [s["reply_latency_ms"] for s in summaries]
         figures["turn_last_over_first"] = round(statistics.median(r[-1] / r[0] for r in per_run), 2)
         figures["last3_over_first3"] = round(statistics.median(
