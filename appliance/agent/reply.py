@@ -63,8 +63,11 @@ class Reply:
         Where pipeline time runs faster than the wall clock (`appliance sim`),
         the kiosk holds a chunk until then, so latencies include the compute.
         """
-        made_at = self._made_at.get(id(chunk), self.started_at)
-        return self.started_t + (made_at - self.started_at)
+        return self.pipeline_time(self._made_at.get(id(chunk), self.started_at))
+
+    def pipeline_time(self, perf_time: float) -> float:
+        """A perf_counter() instant of this reply's work, as pipeline time."""
+        return self.started_t + (perf_time - self.started_at)
 
     def _run(self) -> None:
         stage = "llm"

@@ -139,10 +139,12 @@ class Speculation:
 
 @dataclass(frozen=True)
 class TurnTiming:
-    """Where the time went between the endpoint and a reply's first chunk (wall clock)."""
+    """Where the time went between the endpoint and a reply's first chunk, in pipeline
+    time (the wall clock on a sound card; room time in `appliance sim`, where each step's
+    compute is placed at `Reply.started_t` plus what it took)."""
 
-    endpoint_at: float
-    """perf_counter() when the endpoint was decided."""
+    endpoint_t: float
+    """Pipeline time of the endpoint."""
     asr_ms: float
     """The recogniser's final decode."""
     speculative: bool
@@ -150,11 +152,11 @@ class TurnTiming:
 
     def on_path(self, reply: Reply) -> ReplyTiming:
         """The answer's and TTS's time after the endpoint (a speculation may hide both)."""
-        after = self.endpoint_at + self.asr_ms / 1e3
-        clause_at = reply.first_clause_at or after
-        chunk_at = reply.first_chunk_at or clause_at
-        answer_s = max(0.0, clause_at - max(reply.started_at, after))
-        tts_s = max(0.0, chunk_at - max(clause_at, after))
+        after = self.endpoint_t + self.asr_ms / 1e3
+        clause_t = reply.pipeline_time(reply.first_clause_at) if reply.first_clause_at else after
+        chunk_t = reply.pipeline_time(reply.first_chunk_at) if reply.first_chunk_at else clause_t
+        answer_s = max(0.0, clause_t - max(reply.started_t, after))
+        tts_s = max(0.0, chunk_t - max(clause_t, after))
         return ReplyTiming(asr_ms=round(self.asr_ms, 1), answer_ms=round(answer_s * 1e3, 1),
                            tts_ms=round(tts_s * 1e3, 1), speculative=self.speculative)
 
@@ -329,7 +331,7 @@ class Kiosk:
             endpoint_at = time.perf_counter()
             transcript = self._recognizer.final()
             asr_ms = (time.perf_counter() - endpoint_at) * 1e3
-            self._utterance_done(transcript, TurnTiming(endpoint_at, asr_ms, speculative=False))
+            self._utterance_done(transcript, TurnTiming(self._t, asr_ms, speculative=False))
 
     def _speculate(self, settled: str | None) -> None:
         """Keep the speculative answer in step with the settled draft: start one on a draft
