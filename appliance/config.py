@@ -209,6 +209,10 @@ class TtsSettings:
     noise_w_scale: float | None = setting(
         None, "piper's phoneme-length noise; unset = the voice's own, 0 = deterministic", min=0, max=2
     )
+    cache_s: float = setting(
+        60.0, "seconds of synthesised reply audio kept for reuse; the first clause of every "
+        "fact, the fallback and small talk is made at start-up; 0 = off", min=0, max=600,
+    )
     trim_silence: bool = setting(
         True, "replies drop the voice's 50-100 ms of silence before each chunk and keep a short "
         "tail, so the agent speaks sooner and a split sentence has no gap"

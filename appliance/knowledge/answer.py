@@ -45,6 +45,10 @@ GREETINGS = frozenset({"hello", "hi", "hey", "hiya", "morning", "afternoon", "ev
 FAREWELLS = frozenset({"bye", "goodbye", "later", "night"})
 THANKS = frozenset({"thanks", "thank", "cheers", "ta", "appreciate"})
 
+SMALL_TALK_REPLIES = ((THANKS, "You're welcome."), (FAREWELLS, "Goodbye, enjoy your stay."),
+                      (GREETINGS, "Hello, how can I help you?"))
+"""What small talk gets, first match wins."""
+
 Phrase = Callable[[Conversation], Iterable[str]]
 """The model's clause stream for a conversation (`LocalLlm.stream_clauses`)."""
 
@@ -73,12 +77,9 @@ def small_talk_reply(question: str) -> str | None:
     if not said or not all(word in SMALL_TALK_WORDS for word in said):
         return None
     spoken = set(said)
-    if spoken & THANKS:
-        return "You're welcome."
-    if spoken & FAREWELLS:
-        return "Goodbye, enjoy your stay."
-    if spoken & GREETINGS:
-        return "Hello, how can I help you?"
+    for kind, reply in SMALL_TALK_REPLIES:
+        if spoken & kind:
+            return reply
     return None
 
 
@@ -190,6 +191,17 @@ class Answerer:
         best = matches[0]
         return [best] + [m for m in matches[1:] if m.coverage >= best.coverage
                          and m.score >= self._settings.second_fact_ratio * best.score]
+
+    def openings(self) -> list[str]:
+        """The first clause of every reply the site's own words make (each fact's text, the
+        fallback, small talk), exactly as `reply` would speak it: what the voice can
+        synthesise ahead of time."""
+        site = self.site
+        texts = [fact.text for fact in site.facts] + [site.fallback]
+        texts += [reply for _words, reply in SMALL_TALK_REPLIES]
+        firsts = [next(lead_early(cap_reply(split_clauses(text), self._llm.max_sentences,
+                                            self._llm.max_words)), None) for text in texts]
+        return list(dict.fromkeys(first for first in firsts if first))
 
     def reply(self, conversation: Conversation) -> Iterator[str]:
         """The clauses to speak for the conversation's latest caller's turn."""

@@ -12,7 +12,9 @@ feed the speaker.
 from __future__ import annotations
 
 import logging
+import os
 import queue
+import threading
 
 from appliance.agent.events import EventLog
 from appliance.agent.llm import LocalLlm
@@ -27,6 +29,7 @@ from appliance.knowledge.site import KnowledgeFile
 from appliance.listen.frontend import FrontEnd
 from appliance.messages import SAMPLE_RATE_HZ, SpeechChunk
 from appliance.models import require
+from appliance.speech.cache import ClauseCache
 from appliance.speech.factory import open_recognizer
 from appliance.speech.trim import trim_silence
 from appliance.speech.tts import Synthesizer
@@ -79,7 +82,11 @@ class Pipeline:
         # checked, capped clauses; the LLM only phrases the retrieved facts.
         llm = self.llm
         self.answerer = Answerer(config, llm.stream_clauses if llm is not None else None, knowledge)
-        self.voice = Voice(clauses=self.answerer.reply, synthesize=self._synthesize,
+        self.voice_cache = ClauseCache(self._synthesize, config.tts.cache_s)
+        self._warming = threading.Event()
+        self._closers.append(self._warming.set)
+        self.voice = Voice(clauses=self.answerer.reply,
+                           synthesize=self.voice_cache if config.tts.cache_s else self._synthesize,
                            cancel_llm=llm.cancel if llm is not None else _nothing_to_cancel,
                            system_prompt=self.answerer.system_prompt)
         """What the kiosk speaks with; a test builds its own `Kiosk` around a faulty twin."""
@@ -95,14 +102,29 @@ class Pipeline:
 
     def boot(self) -> int:
         """What the kiosk does at start-up: queue the burst that pre-trains the echo
-        canceller, and decode the system prompt into the LLM's cache (if one is
-        loaded). Returns the
+        canceller, decode the system prompt into the LLM's cache (if one is loaded),
+        and synthesise the usual first clauses in the background. Returns the
         burst's length in samples."""
         burst = self.frontend.calibration_burst()
         self.speaker.enqueue_audio(burst, SAMPLE_RATE_HZ)
         if self.llm is not None:
             self.llm.prime(self.kiosk.conversation)
+        if self.config.tts.cache_s:
+            threading.Thread(target=self._warm_voice, name="voice-warm", daemon=True).start()
         return len(burst)
+
+    def _warm_voice(self) -> None:
+        """Synthesise the usual first clauses, at a lower priority than the audio loop."""
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        except OSError:
+            pass
+        try:
+            made = self.voice_cache.warm(self.answerer.openings(), stop=self._warming)
+            log.info("voice: %d opening clauses ready (%.1f s of audio kept)", made,
+                     self.voice_cache.seconds)
+        except Exception:  # noqa: BLE001 - a failed warm-up only costs the first replies time
+            log.exception("voice warm-up failed; clauses are synthesised when first spoken")
 
     def pump(self, feed: bool = True, timeout: float = 0.0) -> int:
         """Hand the kiosk what the loop produced; returns the number of frames handled.
