@@ -40,7 +40,8 @@ i i'm we also just
 """Words a statement does not end on, though a question may ("do you know where the
 lift is?"): a question mark outweighs them."""
 
-_WORD = re.compile(r"[a-z0-9']+")
+_WORD = re.compile(r"[a-z0-9'][a-z0-9'-]*")
+"""A word as the rule reads it: "check-in" is one word, not "check" and a dangling "in"."""
 
 
 class Completeness(enum.Enum):

@@ -13,6 +13,7 @@ SETTINGS = AsrSettings(endpoint_complete_ms=300, endpoint_silence_ms=400, endpoi
 @pytest.mark.parametrize(("text", "kind"), [
     ("Is there parking at the hotel?", Completeness.COMPLETE),
     ("Do you know where the lift is?", Completeness.COMPLETE),   # "?" outweighs a trailing "is"
+    ("When is check-in?", Completeness.COMPLETE),                # not a dangling "in"
     ("\"'Sorry, I meant dinner. When is dinner?'", Completeness.COMPLETE),
     ("I'd like to know about, um", Completeness.HESITANT),
     ("Where is the gym, um?", Completeness.HESITANT),
