@@ -38,6 +38,10 @@ from appliance.speech.wake import WakeWordDetector
 log = logging.getLogger(__name__)
 
 
+WARM_NICE = 5
+"""The voice warm-up's niceness: behind the audio loop and the replies, not starved."""
+
+
 def _nothing_to_cancel() -> None:
     """The voice's LLM hook when answers are the facts' own words."""
 
@@ -84,7 +88,8 @@ class Pipeline:
         self.answerer = Answerer(config, llm.stream_clauses if llm is not None else None, knowledge)
         self.voice_cache = ClauseCache(self._synthesize, config.tts.cache_s)
         self._warming = threading.Event()
-        self._closers.append(self._warming.set)
+        self._warmer: threading.Thread | None = None
+        self._closers.append(self._stop_warming)   # runs before the voice is closed
         self.voice = Voice(clauses=self.answerer.reply,
                            synthesize=self.voice_cache if config.tts.cache_s else self._synthesize,
                            cancel_llm=llm.cancel if llm is not None else _nothing_to_cancel,
@@ -109,14 +114,15 @@ class Pipeline:
         self.speaker.enqueue_audio(burst, SAMPLE_RATE_HZ)
         if self.llm is not None:
             self.llm.prime(self.kiosk.conversation)
-        if self.config.tts.cache_s:
-            threading.Thread(target=self._warm_voice, name="voice-warm", daemon=True).start()
+        if self.config.tts.cache_s and self._warmer is None:
+            self._warmer = threading.Thread(target=self._warm_voice, name="voice-warm", daemon=True)
+            self._warmer.start()
         return len(burst)
 
     def _warm_voice(self) -> None:
-        """Synthesise the usual first clauses, at a lower priority than the audio loop."""
+        """Synthesise the usual first clauses, a little below the audio loop's priority."""
         try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WARM_NICE)
         except OSError:
             pass
         try:
@@ -125,6 +131,18 @@ class Pipeline:
                      self.voice_cache.seconds)
         except Exception:  # noqa: BLE001 - a failed warm-up only costs the first replies time
             log.exception("voice warm-up failed; clauses are synthesised when first spoken")
+
+    def wait_warm(self, timeout: float = 60.0) -> None:
+        """Wait for the voice's warm-up (the sim's kiosk has been up a while when a guest
+        comes; a sound card's kiosk never waits for it)."""
+        if self._warmer is not None:
+            self._warmer.join(timeout=timeout)
+
+    def _stop_warming(self) -> None:
+        """Stop the warm-up at its next clause and wait for it (it uses the voice)."""
+        self._warming.set()
+        if self._warmer is not None:
+            self._warmer.join(timeout=5.0)
 
     def pump(self, feed: bool = True, timeout: float = 0.0) -> int:
         """Hand the kiosk what the loop produced; returns the number of frames handled.

@@ -241,6 +241,7 @@ def _drive(pipeline: Pipeline, scheduler: CallerScheduler, room: SimulatedRoom, 
         return t
 
     calibration_s = pipeline.boot() / SAMPLE_RATE_HZ
+    pipeline.wait_warm()
     t = 0.0
     while t < calibration_s + 0.5:
         t = step()

@@ -133,6 +133,7 @@ def run_soak(config: Config, hours: float, out_dir: Path, *, script: Script | No
                 f"{threading.active_count()})  fds {fds}")
 
         burst_s = pipeline.boot() / SAMPLE_RATE_HZ
+        pipeline.wait_warm()
         while t() < burst_s + 0.5:
             clock.step()
         measure()
