@@ -51,6 +51,10 @@ class AudioSettings:
 
 @dataclass(frozen=True)
 class AecSettings:
+    engine: str = setting(
+        "speex", "echo canceller: speex (built in); webrtc-aec3 or webrtc-legacy are optional peers "
+        "(make peers) the bench compares it with", choices=("speex", "webrtc-aec3", "webrtc-legacy"),
+    )
     frame_ms: int = setting(10, "echo canceller frame, milliseconds", choices=(10, 20))
     filter_ms: int = setting(256, "echo canceller filter length (tail), milliseconds", min=32, max=500)
     extra_delay_ms: float = setting(

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
 from appliance.commands import config_from
+from appliance.config import Config
+
+# The names of appliance.aec.engine.ENGINES, without importing numpy for --help.
+ENGINE_NAMES = ("speex", "webrtc-aec3", "webrtc-legacy")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -14,6 +19,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("suite", metavar="SUITE_DIR", help="directory of *.toml scenarios")
     parser.add_argument("--json", metavar="REPORT.json", required=True, help="report to write")
     parser.add_argument("--plot", metavar="PLOT.png", help="figure to write")
+    parser.add_argument("--aec", metavar="NAME", choices=ENGINE_NAMES,
+                        help="echo canceller behind the same VAD and detector: "
+                        f"{', '.join(ENGINE_NAMES)} (default: the config's aec.engine, speex)")
     parser.set_defaults(handler=run)
 
 
@@ -23,10 +31,22 @@ def run(args: argparse.Namespace) -> int:
 
     json_path = writable_output(args.json, "--json", (".json",))
     plot_path = writable_output(args.plot, "--plot", (".png", ".svg", ".pdf")) if args.plot else None
-    report = run_suite(Path(args.suite), config_from(args), json_path, plot_path,
-                       say=lambda line: print(line, file=sys.stderr))
+    config = with_engine(config_from(args), args.aec)
+    report = run_suite(Path(args.suite), config, json_path, plot_path,
+                       say=lambda line: print(line, file=sys.stderr)).report
     print(_summary_line(report["summary"]))
     return 1 if report.get("errors") else 0
+
+
+def with_engine(config: Config, engine: str | None) -> Config:
+    """The config with `aec.engine` replaced, after checking that the engine is installed
+    (a missing peer is one line naming the install step, before any scenario runs)."""
+    from appliance.aec.engine import check_engine
+
+    if engine is not None:
+        config = dataclasses.replace(config, aec=dataclasses.replace(config.aec, engine=engine))
+    check_engine(config.aec.engine)
+    return config
 
 
 def _summary_line(summary: dict) -> str:
