@@ -50,7 +50,7 @@ bench: setup
 # WebRTC's AEC3 (aec-audio-processing, no Linux wheel: built from source once into a wheel
 # outside the tree, about 3 minutes on 2 cores) and the legacy WebRTC AEC of Debian's
 # libwebrtc-audio-processing (C++ only: a small extern "C" shim compiled with g++, portable
-# flags, into the venv's lib/ where appliance/aec/webrtc_legacy.py loads it).
+# flags, into the venv's lib/ where appliance/listen/aec/webrtc_legacy.py loads it).
 AEC3_VERSION := $(shell sed -n 's/^aec-audio-processing==//p' constraints.txt)
 AEC3_WHEELS := $(HOME)/.cache/appliance-build/aec-audio-processing-$(AEC3_VERSION)
 PEERS_APT := libwebrtc-audio-processing-dev

@@ -14,7 +14,7 @@ naming the install step, exit 2.
 ERLE is measured on each canceller's output before the kiosk's own
 suppression; WebRTC's cancellers only expose an output that is already
 residual-suppressed, so their ERLE includes suppression and is not the same
-quantity as speex's linear figure (see `appliance.aec.engine`).
+quantity as speex's linear figure (see `appliance.listen.aec.engine`).
 """
 
 from __future__ import annotations
@@ -67,8 +67,7 @@ def markdown(rows: list[dict]) -> str:
 
 
 def compare(config: Config, engines: list[str], suites: list[Path], out_dir: Path) -> list[dict]:
-    from appliance.bench.suite import run_suite
-    from appliance.commands.bench import with_engine
+    from appliance.bench.suite import run_suite, with_engine
 
     configs = {engine: with_engine(config, engine) for engine in engines}  # fail before running any
     rows = []

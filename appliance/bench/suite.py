@@ -18,10 +18,10 @@ from appliance.bench.runner import RunOutput, run_scenario
 from appliance.bench.scenario import load_suite
 from appliance.config import Config
 from appliance.errors import ApplianceError
+from appliance.listen.vad import MODEL_FILE
 from appliance.models import require
 from appliance.speech.tts import Synthesizer
 from appliance.speech.wake import WakeWordDetector
-from appliance.vad import MODEL_FILE
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,17 @@ def run_suite(suite_dir: Path, config: Config, json_path: Path | None, plot_path
 
         plot(runs, plot_path)
     return SuiteRun(report, cpu)
+
+
+def with_engine(config: Config, engine: str | None) -> Config:
+    """The config with `aec.engine` replaced, after checking that the engine is installed
+    (a missing peer is one line naming the install step, before any scenario runs)."""
+    from appliance.listen.aec.engine import check_engine
+
+    if engine is not None:
+        config = dataclasses.replace(config, aec=dataclasses.replace(config.aec, engine=engine))
+    check_engine(config.aec.engine)
+    return config
 
 
 def cpu_ms_per_period(runs: list[RunOutput]) -> dict[str, float]:

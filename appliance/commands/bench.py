@@ -1,16 +1,14 @@
-"""`appliance bench SUITE_DIR --json REPORT.json [--plot PLOT.png]`: the barge-in benchmark (BENCH.md)."""
+"""`appliance bench SUITE_DIR --json REPORT.json [--plot PLOT.png] [--aec NAME]`: the barge-in benchmark."""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
 
 from appliance.commands import config_from
-from appliance.config import Config
 
-# The names of appliance.aec.engine.ENGINES, without importing numpy for --help.
+# The names of appliance.listen.aec.engine.ENGINES, without importing numpy for --help.
 ENGINE_NAMES = ("speex", "webrtc-aec3", "webrtc-legacy")
 
 
@@ -26,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from appliance.bench.suite import run_suite
+    from appliance.bench.suite import run_suite, with_engine
     from appliance.outputs import writable_output
 
     json_path = writable_output(args.json, "--json", (".json",))
@@ -36,17 +34,6 @@ def run(args: argparse.Namespace) -> int:
                        say=lambda line: print(line, file=sys.stderr)).report
     print(_summary_line(report["summary"]))
     return 1 if report.get("errors") else 0
-
-
-def with_engine(config: Config, engine: str | None) -> Config:
-    """The config with `aec.engine` replaced, after checking that the engine is installed
-    (a missing peer is one line naming the install step, before any scenario runs)."""
-    from appliance.aec.engine import check_engine
-
-    if engine is not None:
-        config = dataclasses.replace(config, aec=dataclasses.replace(config.aec, engine=engine))
-    check_engine(config.aec.engine)
-    return config
 
 
 def _summary_line(summary: dict) -> str:

@@ -66,7 +66,7 @@ class _UntilQuiet:
 
 def _play(config, chunks) -> None:
     """Through the configured device, with the same speaker queue and loop as the kiosk."""
-    from appliance.audio.device import open_device
+    from appliance.audio.factory import open_device
     from appliance.audio.loop import DuplexLoop
     from appliance.audio.speaker import Speaker
 

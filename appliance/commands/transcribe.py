@@ -42,7 +42,7 @@ def transcribe(samples, recognizer) -> list:
 
 def run(args: argparse.Namespace) -> int:
     from appliance.audiofile import read_wav
-    from appliance.speech.asr import open_recognizer
+    from appliance.speech.factory import open_recognizer
 
     config = config_from(args)
     samples = read_wav(args.file)

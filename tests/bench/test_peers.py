@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from appliance.aec import engine
 from appliance.bench import peers
 from appliance.cli import main
 from appliance.commands import bench
 from appliance.config import AecSettings
+from appliance.listen.aec import engine
 
 SUITE = Path(__file__).resolve().parent / "suite"
 
@@ -27,7 +27,7 @@ def test_every_list_of_engine_names_is_the_table():
 
 def test_a_missing_peer_is_one_line_naming_the_install_step(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(engine.ENGINES, "webrtc-aec3",
-                        engine.EngineEntry("appliance.aec.not_installed", "absent", engine.PEERS_HINT))
+                        engine.EngineEntry("appliance.listen.aec.not_installed", "absent", engine.PEERS_HINT))
     code = main(["bench", str(SUITE), "--json", str(tmp_path / "report.json"), "--aec", "webrtc-aec3"])
     lines = capsys.readouterr().err.strip().splitlines()
     assert code == 2

@@ -1,7 +1,7 @@
 // A C interface to the legacy WebRTC echo canceller (AEC2) of Debian's
 // libwebrtc-audio-processing 0.3, the one bookworm's PulseAudio and PipeWire
 // echo-cancel modules run. The library is C++ only; Python reaches this shim
-// through ctypes (appliance/aec/webrtc_legacy.py). Only echo cancellation is
+// through ctypes (appliance/listen/aec/webrtc_legacy.py). Only echo cancellation is
 // enabled: no high-pass filter, noise suppression or gain control, so the
 // kiosk's detector sees the same kind of signal as with speex.
 //
