@@ -220,8 +220,9 @@ class TtsSettings:
         None, "piper's phoneme-length noise; unset = the voice's own, 0 = deterministic", min=0, max=2
     )
     cache_s: float = setting(
-        60.0, "seconds of synthesised reply audio kept for reuse; the first clause of every "
-        "fact, the fallback and small talk is made at start-up; 0 = off", min=0, max=600,
+        240.0, "seconds of synthesised reply audio kept for reuse (44 kB each); the first clause "
+        "of every fact, the fallback and small talk is made at start-up and kept (at most half "
+        "of it); 0 = off", min=0, max=1200,
     )
     trim_silence: bool = setting(
         True, "replies drop the voice's 50-100 ms of silence before each chunk and keep a short "

@@ -2,10 +2,11 @@
 
 A front-desk kiosk answering from its site's facts says the same sentences
 again and again, and the first clause of a reply is the one the caller waits
-for. `ClauseCache` wraps the voice: a clause synthesised once is kept (least
-recently used out first, bounded by seconds of audio), and `warm()` synthesises
-a list of clauses ahead of time (`Answerer.openings()`: the first clause of
-every fact, the fallback and small talk), at start-up in a background thread.
+for. `ClauseCache` wraps the voice: `warm()` synthesises a list of clauses
+ahead of time and keeps them for good (`Answerer.openings()`: the first clause
+of every fact, the fallback and small talk; at most half the budget), at
+start-up in a background thread; any other clause synthesised once is kept
+too, least recently used out first, within the budget in seconds of audio.
 A fact edited while the kiosk runs is synthesised when first spoken, then
 kept. Chunks are immutable, so one can be handed out any number of times.
 """
@@ -29,6 +30,8 @@ class ClauseCache:
         self._synthesize = synthesize
         self._max_seconds = max_seconds
         self._chunks: OrderedDict[str, SpeechChunk] = OrderedDict()
+        self._pinned: set[str] = set()
+        """Clauses made by `warm()`: they stay whatever else is spoken."""
         self._seconds = 0.0
         self._lock = threading.Lock()
         self.hits = self.misses = 0
@@ -46,15 +49,20 @@ class ClauseCache:
         return chunk
 
     def warm(self, clauses: Iterable[str], stop: threading.Event | None = None) -> int:
-        """Synthesise the clauses not kept yet (until `stop`); returns how many were made."""
+        """Synthesise the clauses not kept yet and keep them for good (until `stop`, or until
+        they fill half the budget: the other half serves what is spoken); returns how
+        many were made."""
         made = 0
         for clause in clauses:
             if stop is not None and stop.is_set():
                 break
             with self._lock:
+                if self._pinned_seconds() >= self._max_seconds / 2:
+                    break
                 if clause in self._chunks:
+                    self._pinned.add(clause)
                     continue
-            self._keep(clause, self._synthesize(clause))
+            self._keep(clause, self._synthesize(clause), pin=True)
             made += 1
         return made
 
@@ -63,15 +71,24 @@ class ClauseCache:
         """Audio kept, seconds."""
         return self._seconds
 
-    def _keep(self, clause: str, chunk: SpeechChunk) -> None:
-        length = chunk.samples.size / chunk.rate_hz
-        if length > self._max_seconds:
+    def _pinned_seconds(self) -> float:
+        return sum(_seconds(self._chunks[clause]) for clause in self._pinned)
+
+    def _keep(self, clause: str, chunk: SpeechChunk, pin: bool = False) -> None:
+        if _seconds(chunk) > self._max_seconds / 2:
             return
         with self._lock:
+            if pin:
+                self._pinned.add(clause)
             if clause in self._chunks:
                 return
             self._chunks[clause] = chunk
-            self._seconds += length
+            self._seconds += _seconds(chunk)
+            unpinned = (key for key in list(self._chunks) if key not in self._pinned)
             while self._seconds > self._max_seconds:
-                _, dropped = self._chunks.popitem(last=False)
-                self._seconds -= dropped.samples.size / dropped.rate_hz
+                dropped = self._chunks.pop(next(unpinned))
+                self._seconds -= _seconds(dropped)
+
+
+def _seconds(chunk: SpeechChunk) -> float:
+    return chunk.samples.size / chunk.rate_hz

@@ -23,21 +23,35 @@ class CountingVoice:
 
 def test_a_clause_is_synthesised_once_and_the_oldest_goes_first():
     voice = CountingVoice()
-    cache = ClauseCache(voice, max_seconds=2.0)
+    cache = ClauseCache(voice, max_seconds=4.0)
     first = cache("Breakfast is served")
     assert cache("Breakfast is served") is first
     cache("Dinner is served")
     cache("Breakfast is served")                 # now the most recent
-    cache("The gym is on the second floor")      # over 2 s: "Dinner" goes
+    cache("The gym is on the second floor")
+    cache("Where is the pool?")
+    cache("Where is the sauna?")                 # over 4 s: "Dinner" goes
     cache("Dinner is served")
     assert voice.made == ["Breakfast is served", "Dinner is served",
-                          "The gym is on the second floor", "Dinner is served"]
-    assert cache.seconds <= 2.0 and (cache.hits, cache.misses) == (2, 4)
+                          "The gym is on the second floor", "Where is the pool?", "Where is the sauna?",
+                          "Dinner is served"]
+    assert cache.seconds <= 4.0 and (cache.hits, cache.misses) == (2, 6)
+
+
+def test_warmed_clauses_stay_whatever_else_is_spoken():
+    voice = CountingVoice()
+    cache = ClauseCache(voice, max_seconds=4.0)
+    assert cache.warm(["Breakfast is served", "Dinner is served", "The gym is"]) == 2  # half
+    for clause in ("one", "two", "three", "four"):
+        cache(clause)
+    cache("Breakfast is served")
+    cache("Dinner is served")
+    assert voice.made.count("Breakfast is served") == voice.made.count("Dinner is served") == 1
 
 
 def test_warm_makes_each_opening_once():
     voice = CountingVoice()
-    cache = ClauseCache(voice, max_seconds=60.0)
+    cache = ClauseCache(voice, max_seconds=200.0)
     openings = Answerer(Config()).openings()
     assert cache.warm(openings) == len(openings) == len(set(openings))
     assert cache.warm(openings) == 0
