@@ -195,10 +195,16 @@ class _Pcm:
 
 
 class AlsaDevice(AudioDevice):
-    """Capture and playback PCMs on one card, seen at 16 kHz mono int16."""
+    """Capture and playback PCMs on one card, seen at 16 kHz mono int16.
 
-    def __init__(self, settings: AudioSettings) -> None:
+    `capture=False` opens the speaker only (`appliance say`): the capture
+    device is never touched, `exchange()` returns silence, and the blocking
+    playback write paces the loop once the card's buffer is full.
+    """
+
+    def __init__(self, settings: AudioSettings, capture: bool = True) -> None:
         self.settings = settings
+        self._with_capture = capture
         self._period = samples_for_ms(settings.period_ms)
         self._capture: _Pcm | None = None
         self._playback: _Pcm | None = None
@@ -232,18 +238,20 @@ class AlsaDevice(AudioDevice):
         return dict(self._granted)
 
     def open(self) -> None:
-        if self._capture is not None:
+        if self._playback is not None:
             return
-        capture = _Pcm(self.settings, "capture")
+        capture = _Pcm(self.settings, "capture") if self._with_capture else None
         try:
             self._playback = _Pcm(self.settings, "playback")
         except BaseException:
-            capture.close()
+            if capture is not None:
+                capture.close()
             raise
         self._capture = capture
-        self._granted = {"capture_asked": capture.asked, "capture_granted": capture.granted,
-                         "playback_asked": self._playback.asked,
+        self._granted = {"playback_asked": self._playback.asked,
                          "playback_granted": self._playback.granted}
+        if capture is not None:
+            self._granted |= {"capture_asked": capture.asked, "capture_granted": capture.granted}
 
     def _start(self) -> None:
         """Reopen capture, first read (starts the stream), then pre-fill the playback buffer.
@@ -254,14 +262,15 @@ class AlsaDevice(AudioDevice):
         loads its models, so that backlog (seconds) would delay every captured
         period for good; a capture stream that starts with the loop has none.
         """
-        self._capture.close()
-        self._capture = _Pcm(self.settings, "capture")
-        self._read_capture_period()
+        if self._with_capture:
+            self._capture.close()
+            self._capture = _Pcm(self.settings, "capture")
+            self._read_capture_period()
         self._write(self._playback.silence(self._playback.granted.periods - 1))
         self._started = True
 
     def exchange(self, playback: np.ndarray) -> np.ndarray:
-        if self._capture is None or self._playback is None:
+        if self._playback is None or (self._with_capture and self._capture is None):
             raise AudioDeviceError("audio device used before open() or after close()")
         if not self._started:
             self._start()
@@ -271,6 +280,8 @@ class AlsaDevice(AudioDevice):
             # first would leave a gap), silence behind restores the buffer depth.
             self._write(self._playback.to_card(playback))
             self._write(self._playback.silence(self._playback.granted.periods - 1))
+        if not self._with_capture:
+            self._captured = np.zeros(self._period, dtype=np.float32)
         while self._captured.size < self._period:
             self._read_capture_period()
         captured, self._captured = self._captured[: self._period], self._captured[self._period:]
@@ -305,10 +316,10 @@ class AlsaDevice(AudioDevice):
         playback, capture = self._playback, self._capture
         avail = playback.pcm.avail()
         fill = playback.granted.buffer_frames - avail if avail >= 0 else 0
-        backlog = max(capture.pcm.avail(), 0)
         self._queued = fill * SAMPLE_RATE_HZ // playback.granted.rate_hz
-        self._delay = (self._queued + backlog * SAMPLE_RATE_HZ // capture.granted.rate_hz
-                       + self._captured.size)
+        self._delay = self._queued + self._captured.size
+        if capture is not None:
+            self._delay += max(capture.pcm.avail(), 0) * SAMPLE_RATE_HZ // capture.granted.rate_hz
 
     def drop_playback(self) -> None:
         if self._playback is None or not self._started:

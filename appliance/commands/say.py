@@ -65,12 +65,13 @@ class _UntilQuiet:
 
 
 def _play(config, chunks) -> None:
-    """Through the configured device, with the same speaker queue and loop as the kiosk."""
+    """Through the configured speaker, with the same speaker queue and loop as the kiosk;
+    the microphone is not opened (a kiosk without one can still speak)."""
     from appliance.audio.device import open_device
     from appliance.audio.loop import DuplexLoop
     from appliance.audio.speaker import Speaker
 
-    with open_device(config.audio) as device:
+    with open_device(config.audio, capture=False) as device:
         speaker = Speaker(device, config.audio)
         sink = _UntilQuiet(speaker)
         with DuplexLoop(device, speaker, sink, config.audio.realtime_priority) as loop:
