@@ -22,13 +22,18 @@ def run(args: argparse.Namespace) -> int:
 
     from appliance.audiofile import write_wav
     from appliance.outputs import writable_output
+    from appliance.speech.markup import strip_markup
     from appliance.speech.tts import Synthesizer
 
     config = config_from(args)
     if args.out is not None:
         writable_output(args.out, "--out", (".wav",))
+    text, tags = strip_markup(args.text)
+    if tags:
+        print(f"appliance: say: piper reads plain text; tags not spoken: "
+              f"{', '.join(f'<{tag}>' for tag in tags)}", file=sys.stderr)
     with Synthesizer(config.tts, config.models_dir()) as synthesizer:
-        chunks = list(synthesizer.synthesize(args.text))
+        chunks = list(synthesizer.synthesize(text))
     if not chunks:
         print(f"appliance: say: {args.text!r} has no words to speak", file=sys.stderr)
         return 1
