@@ -1,4 +1,5 @@
-"""Shared fixtures. `pulse` gives the ALSA tests a private PulseAudio daemon.
+"""Shared fixtures. `pulse` gives the ALSA tests a private PulseAudio daemon;
+`journal` captures what the kiosk sends to journald.
 
 If PulseAudio cannot start, every test that needs it FAILS with the reason:
 an ALSA test that silently skipped would count as passing without running.
@@ -6,11 +7,14 @@ an ALSA test that silently skipped would count as passing without running.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 
 import pytest
 from pulse import PrivatePulse, PulseStartError
+
+from appliance.device.journal import setup_logging
 
 
 @pytest.fixture(scope="session")
@@ -35,3 +39,20 @@ def pulse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivatePulse]:
                 os.environ[key] = value
         daemon.stop()
         assert process.poll() is not None, "PulseAudio daemon still running after stop()"
+
+
+@pytest.fixture
+def journal():
+    """Every (message, fields) the kiosk sends to journald, through the real JournalHandler
+    with journald replaced by a list (the handler's own injection point)."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    sent: list[tuple[str, dict]] = []
+    setup_logging("debug", {"INVOCATION_ID": "test"},
+                  journal_sender=lambda m, **fields: sent.append((m, fields)))
+    yield sent
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(level)

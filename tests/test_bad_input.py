@@ -22,9 +22,9 @@ from appliance.audiofile import write_wav
 from appliance.bench.scenario import load_scenario
 from appliance.cli import main
 from appliance.config import AudioSettings, Config
-from appliance.device.doctor import FAIL, OK, check_models
 from appliance.errors import AudioDeviceError, ConfigError, ModelError
 from appliance.models import load_manifest
+from appliance.runtime.doctor import FAIL, OK, check_models
 from appliance.speech.tts import Synthesizer
 
 SUITE = Path(__file__).parent / "bench" / "suite"

@@ -41,14 +41,14 @@ WORK = {
     """,
     "onnxruntime": f"""
         import numpy as np
-        from appliance.vad import WINDOW_SAMPLES, SileroVad
+        from appliance.listen.vad import WINDOW_SAMPLES, SileroVad
         with SileroVad({str(MODELS / "silero_vad.onnx")!r}) as vad:
             quiet = [vad.accept(np.zeros(WINDOW_SAMPLES, np.int16)) for _ in range(30)]
         assert all(0.0 <= p < 0.2 for p in quiet), quiet
     """,
     "speexdsp": """
         import numpy as np
-        from appliance.aec.speex import SpeexEcho
+        from appliance.listen.aec.speex import SpeexEcho
         rng = np.random.default_rng(1)
         far = rng.normal(0, 4000, 16000 * 4).astype(np.int16)
         echo = np.concatenate([np.zeros(40, np.int16), far[:-40] // 2])

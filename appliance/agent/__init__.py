@@ -1,4 +1,5 @@
-"""The conversation side of the kiosk: the local LLM and its cancellable replies,
-the history cut to what the caller heard, the turn-taking state machine, and
-the two ways to run it all (`appliance sim` in a simulated room, `appliance
-run` on a sound card)."""
+"""The conversation: the turn-taking state machine (`turns`), the history cut to
+what the caller heard (`history`), backchannels, the cancellable replies, the
+local LLM, and the events the conversation emits (`events`, written by
+`eventfile`, guest words redacted by `redact`). Running it is `appliance.runtime`.
+"""

@@ -1,22 +1,18 @@
-"""The `AudioDevice` interface, and the factory that picks an implementation.
+"""The `AudioDevice` interface, free of any implementation.
 
-In the spirit of gpiozero's pin factories: the duplex loop only ever sees this
-interface; `open_device()` picks ALSA or the simulated room from the config,
-and only `appliance.audio.alsa` imports `alsaaudio`.
+In the spirit of gpiozero's `pins/__init__.py`: the duplex loop only ever sees
+this interface; `appliance.audio.factory.open_device()` (above both
+implementations) picks ALSA or the simulated room from the config, and only
+`appliance.audio.alsa` imports `alsaaudio`.
 """
 
 from __future__ import annotations
 
 import abc
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from appliance.messages import SAMPLE_RATE_HZ
-
-if TYPE_CHECKING:
-    from appliance.audio.room import RoomSettings
-    from appliance.config import AudioSettings
 
 
 class AudioDevice(abc.ABC):
@@ -74,27 +70,3 @@ class AudioDevice(abc.ABC):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-
-def open_device(
-    settings: AudioSettings, room: RoomSettings | None = None, seed: int | None = None,
-    capture: bool = True,
-) -> AudioDevice:
-    """The device named by `settings.backend`, opened.
-
-    "alsa" opens the capture and playback PCMs of the config; "sim" builds a
-    simulated room (`room`, default settings when None) with the same period
-    and queue depth, so that latencies measured on either are comparable.
-    `capture=False` (playing only) leaves the ALSA capture device closed.
-    """
-    if settings.backend == "sim":
-        from appliance.audio.room import RoomSettings, SimulatedRoom
-
-        device: AudioDevice = SimulatedRoom(
-            room or RoomSettings(), settings.period_ms, settings.periods, seed
-        )
-    else:
-        from appliance.audio.alsa import AlsaDevice
-
-        device = AlsaDevice(settings, capture=capture)
-    device.open()
-    return device

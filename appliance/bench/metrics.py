@@ -11,39 +11,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from appliance.levels import FRAME, frame_peak_db, frame_rms_db, speech_span, ten_ms_frames
 from appliance.messages import SAMPLE_RATE_HZ
 
-FRAME = SAMPLE_RATE_HZ // 100          # 10 ms
 SILENCE_DBFS = -40.0
 SILENCE_FRAMES = 10                    # 100 ms
 DUCK_DB = 3.0
 MISSED_MS = 1000.0
-ONSET_WITHIN_DB = 30.0
 ERLE_SKIP_S = 5.0
 RESUME_TOLERANCE_MS = 200.0
-
-
-def _frames(signal: np.ndarray) -> np.ndarray:
-    """10 ms frames as float64 (int16 squared would wrap around)."""
-    count = len(signal) // FRAME
-    return signal[: count * FRAME].astype(np.float64).reshape(count, FRAME)
-
-
-def frame_rms_db(signal: np.ndarray) -> np.ndarray:
-    return 10 * np.log10(np.mean(_frames(signal) ** 2, axis=1) + 1e-12)
-
-
-def frame_peak_db(signal: np.ndarray) -> np.ndarray:
-    return 20 * np.log10(np.max(np.abs(_frames(signal)), axis=1) + 1e-9)
-
-
-def speech_span(caller: np.ndarray) -> tuple[int, int]:
-    """Start of the first and end of the last 10 ms frame within 30 dB of the loudest frame."""
-    rms = frame_rms_db(caller)
-    if len(rms) == 0:
-        return 0, 0
-    loud = np.flatnonzero(rms >= rms.max() - ONSET_WITHIN_DB)
-    return int(loud[0]) * FRAME, (int(loud[-1]) + 1) * FRAME
 
 
 def first_speech_sample(caller: np.ndarray) -> int:
@@ -162,8 +138,8 @@ def erle_db(mic: np.ndarray, residual: np.ndarray, planned: np.ndarray, actual: 
     selected[start:min(end, count)] = agent[start:min(end, count)]
     if not selected.any():
         return None
-    mic_power = np.sum(_frames(mic)[:count][selected] ** 2)
-    residual_power = np.sum(_frames(residual)[:count][selected] ** 2)
+    mic_power = np.sum(ten_ms_frames(mic)[:count][selected] ** 2)
+    residual_power = np.sum(ten_ms_frames(residual)[:count][selected] ** 2)
     return float(10 * np.log10((mic_power + 1e-12) / (residual_power + 1e-12)))
 
 

@@ -37,8 +37,8 @@ from appliance.bench.agent import UtteranceCache, resumes_after_cut
 from appliance.bench.report import ScenarioResult
 from appliance.bench.scenario import Scenario
 from appliance.config import Config
-from appliance.detector import DetectorState
-from appliance.frontend import FrameTrace, FrontEnd, StageCost
+from appliance.listen.detector import DetectorState
+from appliance.listen.frontend import FrameTrace, FrontEnd, StageCost
 from appliance.messages import SAMPLE_RATE_HZ, BargeIn, BargeInDuck, Event
 from appliance.speech.wake import WakeWordDetector
 

@@ -17,10 +17,10 @@ from appliance.bench.runner import RunOutput, run_scenario
 from appliance.bench.scenario import load_suite
 from appliance.config import Config
 from appliance.errors import ApplianceError
+from appliance.listen.vad import MODEL_FILE
 from appliance.models import require
 from appliance.speech.tts import Synthesizer
 from appliance.speech.wake import WakeWordDetector
-from appliance.vad import MODEL_FILE
 
 
 def run_suite(suite_dir: Path, config: Config, json_path: Path, plot_path: Path | None,

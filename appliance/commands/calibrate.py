@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from appliance.audio.calibrate import calibrate
-    from appliance.audio.device import open_device
+    from appliance.audio.factory import open_device
     from appliance.commands import config_from
     from appliance.outputs import writable_output
 

@@ -14,7 +14,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from appliance.device import doctor
+    from appliance.runtime import doctor
 
     findings = doctor.run_checks(config_from(args))
     for finding in findings:

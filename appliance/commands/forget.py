@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from appliance.device.privacy import forget
+    from appliance.runtime.privacy import forget
 
     config = config_from(args)
     for line in forget(args.events or config.events_path(), journal=args.journal):

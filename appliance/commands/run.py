@@ -17,9 +17,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from appliance.agent.service import run_service
-    from appliance.agent.timeline import ConsoleTimeline
     from appliance.device.journal import running_under_systemd, setup_logging
+    from appliance.runtime.service import run_service
+    from appliance.runtime.timeline import ConsoleTimeline
 
     config = config_from(args)
     setup_logging(config.service.log_level)

@@ -72,7 +72,7 @@ class _UntilQuiet:
 def _play(config, chunks) -> None:
     """Through the configured speaker, with the same speaker queue and loop as the kiosk;
     the microphone is not opened (a kiosk without one can still speak)."""
-    from appliance.audio.device import open_device
+    from appliance.audio.factory import open_device
     from appliance.audio.loop import DuplexLoop
     from appliance.audio.speaker import Speaker
 

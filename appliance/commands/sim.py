@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from appliance.commands import config_from
 
 if TYPE_CHECKING:
-    from appliance.agent.sim import SimResult
+    from appliance.runtime.sim import SimResult
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,8 +41,8 @@ def _ms(values: list[float]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from appliance.agent.script import load_script
-    from appliance.agent.sim import run_sim
+    from appliance.runtime.script import load_script
+    from appliance.runtime.sim import run_sim
 
     config = config_from(args)
     if args.screen:
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
 def _write_screenshot(result: SimResult) -> None:
     """screen.png: the page right after the first cut; a missing browser costs only this file."""
     from appliance.errors import ApplianceError
-    from appliance.screen.snapshot import screenshot
+    from appliance.runtime.screen.snapshot import screenshot
 
     if result.first_cut_view is None:
         print("no screen.png: nobody cut the agent off")
@@ -85,10 +85,10 @@ def _write_screenshot(result: SimResult) -> None:
     except ApplianceError as error:
         print(f"no screen.png: {error}")
 def _soak(config, args: argparse.Namespace) -> int:
-    from appliance.agent.script import load_script
-    from appliance.agent.soak import SOAK_SCRIPT, run_soak, summary
     from appliance.errors import ConfigError
     from appliance.outputs import writable_directory
+    from appliance.runtime.script import load_script
+    from appliance.runtime.soak import SOAK_SCRIPT, run_soak, summary
 
     if not 0 < args.soak <= 72:
         raise ConfigError("--soak", "HOURS", f"a number of hours above 0 and at most 72, got {args.soak}")

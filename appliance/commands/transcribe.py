@@ -32,8 +32,8 @@ def speech_spans(samples, vad, threshold: float, before_ms: float,
     and merged where they touch; empty for a file without speech."""
     import numpy as np
 
+    from appliance.listen.vad import WINDOW_SAMPLES
     from appliance.messages import samples_for_ms
-    from appliance.vad import WINDOW_SAMPLES
 
     vad.reset()
     before, after = samples_for_ms(before_ms), samples_for_ms(after_ms)
@@ -74,9 +74,9 @@ def transcribe(samples, recognizer, spans: list[tuple[int, int]] | None = None) 
 
 def run(args: argparse.Namespace) -> int:
     from appliance.audiofile import read_wav
+    from appliance.listen.vad import MODEL_FILE, SileroVad
     from appliance.models import require
-    from appliance.speech.asr import open_recognizer
-    from appliance.vad import MODEL_FILE, SileroVad
+    from appliance.speech.factory import open_recognizer
 
     config = config_from(args)
     samples = read_wav(args.file)

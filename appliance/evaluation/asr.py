@@ -55,7 +55,7 @@ def _checked_audio(entry: dict, corpus: Path) -> np.ndarray:
 
 
 def _synthesise(source: str, text: str, piper) -> np.ndarray:
-    from appliance.agent.script import CallerLine, speak
+    from appliance.runtime.script import CallerLine, speak
 
     pad = np.zeros(4000, dtype=np.int16)
     voice = "piper" if source == "piper" else "en-us"
@@ -115,7 +115,7 @@ def recognise(engine: str, utterances: list[Utterance]) -> Iterator[Result]:
     """Each utterance through `engine` as `appliance transcribe` would run it."""
     from appliance.commands.transcribe import transcribe
     from appliance.config import Config
-    from appliance.speech.asr import open_recognizer
+    from appliance.speech.factory import open_recognizer
 
     config = Config()
     with open_recognizer(dataclasses.replace(config.asr, backend=engine), config.models_dir()) as rec:

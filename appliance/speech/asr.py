@@ -1,4 +1,4 @@
-"""Streaming speech recognition: one interface, three backends, and the pre-roll buffer.
+"""Streaming speech recognition: the `Recognizer` interface and the pre-roll buffer.
 
 A `Recognizer` is fed 16 kHz int16 audio as it arrives (`accept`), returns a
 partial `Transcript` after each feed, says when the utterance has ended
@@ -10,27 +10,20 @@ times alone are not enough: vosk's partial words lag the audio by up to a
 second and a half, so a gap after the last partial word may still be speech.
 Noise that produces no words never ends an utterance; `max_utterance_s` does.
 
-`open_recognizer` picks the backend: vosk when a vosk model is configured and
-installed, else Moonshine base English when installed, else pocketsphinx's
-bundled en-us model, and logs which and why. Only the chosen one is loaded.
+`appliance.speech.factory.open_recognizer` (above this interface and its
+backends, which import it) picks the backend.
 `PreRoll` keeps the audio from just before a detector onset, so that the
 first syllable of an interruption reaches the recogniser.
 """
 
 from __future__ import annotations
 
-import logging
 from abc import ABC, abstractmethod
 from collections import deque
-from pathlib import Path
 
 import numpy as np
 
-from appliance.config import AsrSettings
-from appliance.errors import ConfigError, ModelError
 from appliance.messages import SAMPLE_RATE_HZ, RecognizedWord, Transcript, samples_for_ms
-
-log = logging.getLogger(__name__)
 
 QUIET_BELOW_PEAK_DB = 30.0
 """A 10 ms block this far below the utterance's loudest one counts as silence."""
@@ -164,52 +157,3 @@ class PreRoll:
         self._frames.clear()
         self._held = 0
 
-
-def choose_backend(settings: AsrSettings, models_dir: Path) -> tuple[str, str]:
-    """The backend to use and why, following `settings.backend`."""
-    if settings.backend != "auto":
-        return settings.backend, "configured"
-    if settings.vosk_model and (models_dir / settings.vosk_model).is_dir():
-        return "vosk", f"vosk model {settings.vosk_model} is configured and installed"
-    if (models_dir / settings.moonshine_model).is_dir():
-        return "moonshine", f"Moonshine model {settings.moonshine_model} is installed"
-    return "pocketsphinx", f"neither a vosk model nor {settings.moonshine_model} in {models_dir}"
-
-
-def open_recognizer(settings: AsrSettings, models_dir: Path) -> Recognizer:
-    """A recogniser for `settings`; only the chosen backend's model is loaded."""
-    from appliance.models import require
-
-    backend, reason = choose_backend(settings, models_dir)
-    if backend == "vosk":
-        from appliance.speech.vosk_asr import VoskRecognizer
-
-        recognizer: Recognizer = VoskRecognizer(require_vosk_model(settings, models_dir), settings)
-    elif backend == "moonshine":
-        from appliance.speech.moonshine import int8_names
-        from appliance.speech.moonshine_asr import MoonshineRecognizer
-
-        model = require(settings.moonshine_model, models_dir)
-        graphs = None
-        if settings.moonshine_int8:
-            encoder, decoder = int8_names(settings.moonshine_model)
-            graphs = (require(encoder, models_dir), require(decoder, models_dir))
-        recognizer = MoonshineRecognizer(model, settings, graphs)
-    else:
-        from appliance.speech.sphinx_asr import SphinxRecognizer
-
-        recognizer = SphinxRecognizer(settings)
-    log.info("ASR backend %s (%s)", backend, reason)
-    return recognizer
-
-
-def require_vosk_model(settings: AsrSettings, models_dir: Path) -> Path:
-    """The verified vosk model directory, or a ModelError naming the key to change."""
-    from appliance.models import require
-
-    if not settings.vosk_model:
-        raise ConfigError("<config>", "asr.vosk_model", "a vosk model directory for asr.backend = \"vosk\"")
-    path = require(settings.vosk_model, models_dir)
-    if not (path / "am").is_dir() and not (path / "conf").is_dir():
-        raise ModelError(f"{path}: asr.vosk_model is not a vosk model directory")
-    return path

@@ -35,52 +35,6 @@ _REPEATS = 3
 _SPACE = "\u2581"
 
 
-QUANTIZED_OPS = {FILES[0]: ("MatMul",), FILES[1]: ()}
-"""What the install-time int8 copy of each graph quantizes (() = the quantiser's default).
-The encoder's convolutions stay float: quantized, they cost accuracy."""
-
-
-def quantize_graph(model_dir: Path, graph: str, destination: Path) -> None:
-    """A graph of the wheel with int8 weights that onnxruntime multiplies as int8 (install time).
-
-    The wheel's `.ort` graphs store int8 weights but dequantize all of them
-    to float on *every* call (Cast/Mul/Add nodes ahead of the graph): most
-    of a decoder step's cost, and an encoder call's, and a transient float
-    copy of every weight in memory. Here the graph is written out as ONNX,
-    the dequantization constant-folded (the portable "basic" optimisation
-    level), and requantized with onnxruntime's dynamic quantiser, inside the
-    merged decoder's two branches too. Measured: a decoder step about 8x and
-    an encoder call 2-3x cheaper, the same transcripts (docs/speech.md).
-    Deterministic, so the result is pinned by SHA-256 like the wheel's files.
-    """
-    import tempfile
-
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    ort = _onnxruntime()
-    with tempfile.TemporaryDirectory() as workdir:
-        plain, folded = Path(workdir) / "plain.onnx", Path(workdir) / "folded.onnx"
-        levels = ort.GraphOptimizationLevel
-        for source, target, level in ((model_dir / graph, plain, levels.ORT_DISABLE_ALL),
-                                      (plain, folded, levels.ORT_ENABLE_BASIC)):
-            options = ort.SessionOptions()
-            options.graph_optimization_level = level
-            options.optimized_model_filepath = str(target)
-            ort.InferenceSession(str(source), sess_options=options, providers=["CPUExecutionProvider"])
-            if target == plain:  # ONNX requires named graphs; the ORT format does not keep the names
-                model = onnx.load(str(plain))
-                model.graph.name = model.graph.name or Path(graph).stem
-                for node in model.graph.node:
-                    for attribute in node.attribute:
-                        if attribute.type == onnx.AttributeProto.GRAPH and not attribute.g.name:
-                            attribute.g.name = attribute.name
-                onnx.save(model, str(plain))
-        quantize_dynamic(str(folded), str(destination), weight_type=QuantType.QInt8,
-                         op_types_to_quantize=list(QUANTIZED_OPS[graph]) or None,
-                         extra_options={"EnableSubgraph": True})
-
-
 def int8_names(model: str) -> tuple[str, str]:
     """The models-directory names of the int8 encoder and decoder derived from `model`."""
     return f"{model}-encoder.int8.onnx", f"{model}-decoder.int8.onnx"
@@ -136,7 +90,7 @@ class MoonshineModel:
     """The encoder and decoder sessions and the tokenizer; calls may run from several threads."""
 
     def __init__(self, directory: Path, threads: int, graphs: tuple[Path, Path] | None = None) -> None:
-        """`graphs`: encoder and decoder replacing the wheel's own (see `quantize_graph`)."""
+        """`graphs`: encoder and decoder replacing the wheel's own (`models.quantize_moonshine_graph`)."""
         ort = _onnxruntime()
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads

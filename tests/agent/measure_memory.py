@@ -47,7 +47,7 @@ def staged(config: Config) -> list[tuple[str, float]]:
     """RSS after each stage; objects are kept alive so each delta is that stage's own."""
     from appliance.audio.room import RoomSettings, SimulatedRoom
     from appliance.audio.speaker import Speaker
-    from appliance.frontend import FrontEnd
+    from appliance.listen.frontend import FrontEnd
     from appliance.models import require
 
     models = config.models_dir()
@@ -64,7 +64,7 @@ def staged(config: Config) -> list[tuple[str, float]]:
           lambda: FrontEnd(config.aec, config.detector, speaker, require("silero_vad.onnx", models)))
     from appliance.speech.wake import WakeWordDetector
     stage("wake word (3 ONNX models)", lambda: WakeWordDetector(config.wake, models))
-    from appliance.speech.asr import open_recognizer
+    from appliance.speech.factory import open_recognizer
     stage(f"recogniser ({config.asr.backend})", lambda: open_recognizer(config.asr, models))
     if config.knowledge.phrasing == "model":      # as Pipeline: the LLM only words answers
         from appliance.agent.llm import LocalLlm

@@ -12,10 +12,10 @@ import pytest
 
 from appliance.agent.events import WINDOW, EventLog
 from appliance.agent.redact import KEEP_WORDS, redact
-from appliance.agent.timeline import ConsoleTimeline
 from appliance.cli import main
 from appliance.config import PrivacySettings
 from appliance.errors import ApplianceError
+from appliance.runtime.timeline import ConsoleTimeline
 
 GUEST = "my room is 412 and I feel dizzy"
 REPLY = "Room 412 is on the fourth floor, near the lift."

@@ -18,12 +18,12 @@ import pytest
 from test_turns import Stepper, _say
 
 from appliance.agent.events import EventLog
-from appliance.agent.pipeline import Pipeline
 from appliance.agent.redact import KEEP_WORDS
 from appliance.agent.turns import Kiosk, Voice
 from appliance.audio.room import RoomSettings, SimulatedRoom
 from appliance.config import Config
 from appliance.messages import SAMPLE_RATE_HZ, BargeInDuck, State
+from appliance.runtime.pipeline import Pipeline
 
 QUESTION = "Can you tell me about breakfast and dinner?"
 

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from appliance.agent.events import EventLog
-from appliance.agent.pipeline import Pipeline
 from appliance.agent.redact import KEEP_WORDS
 from appliance.audio.room import RoomSettings, SimulatedRoom
 from appliance.audiofile import resample
 from appliance.config import Config
 from appliance.messages import SAMPLE_RATE_HZ, State
+from appliance.runtime.pipeline import Pipeline
 
 LIMIT_S = 40.0
 

@@ -9,7 +9,7 @@ import threading
 import numpy as np
 from recorder import Recorder
 
-from appliance.audio.device import open_device
+from appliance.audio.factory import open_device
 from appliance.audio.loop import DuplexLoop
 from appliance.audio.room import RoomSettings
 from appliance.audio.speaker import Speaker

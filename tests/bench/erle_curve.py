@@ -20,9 +20,9 @@ from appliance.bench.agent import UtteranceCache
 from appliance.bench.runner import ScenarioRun
 from appliance.bench.scenario import load_scenario
 from appliance.config import Config
+from appliance.listen.vad import MODEL_FILE
 from appliance.models import require
 from appliance.speech.tts import Synthesizer
-from appliance.vad import MODEL_FILE
 
 HALF_SECOND = 8000
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from appliance.config import load_config
-from appliance.device import doctor, soundcards
+from appliance.device import soundcards
+from appliance.runtime import doctor
 
 HARDWARE = Path(__file__).resolve().parents[2] / "hardware"
 SETUPS = sorted(path for path in HARDWARE.iterdir() if path.is_dir())

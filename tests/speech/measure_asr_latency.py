@@ -24,7 +24,7 @@ import numpy as np
 
 from appliance.config import Config
 from appliance.evaluation.asr import load_corpus
-from appliance.speech.asr import open_recognizer
+from appliance.speech.factory import open_recognizer
 
 FRAME = 1280
 OPTIONS = {"incremental, 1 thread": (True, 1), "incremental, 2 threads": (True, 2),

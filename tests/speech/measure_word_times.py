@@ -20,7 +20,7 @@ from appliance.audiofile import resample
 from appliance.commands.transcribe import transcribe
 from appliance.config import Config
 from appliance.evaluation.asr import CORPUS
-from appliance.speech.asr import open_recognizer
+from appliance.speech.factory import open_recognizer
 from appliance.speech.tts import Synthesizer
 from appliance.speech.wer import normalise
 

@@ -11,7 +11,8 @@ import pytest
 
 from appliance.audiofile import read_wav
 from appliance.config import AsrSettings
-from appliance.speech.asr import PreRoll, choose_backend, open_recognizer
+from appliance.speech.asr import PreRoll
+from appliance.speech.factory import choose_backend, open_recognizer
 
 ALSA_SOUNDS = Path("/usr/share/sounds/alsa")
 NAMED_RECORDINGS = sorted(p for p in ALSA_SOUNDS.glob("*_*.wav"))  # Front_Center.wav ... (not Noise.wav)

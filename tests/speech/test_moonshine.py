@@ -13,7 +13,7 @@ from test_asr import NAMED_RECORDINGS, feed
 from appliance.audiofile import read_wav
 from appliance.errors import ModelError
 from appliance.models import require
-from appliance.speech.asr import open_recognizer
+from appliance.speech.factory import open_recognizer
 from appliance.speech.moonshine import max_tokens_for
 from appliance.speech.wer import normalise
 

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from appliance.commands.transcribe import speech_spans, transcribe
+from appliance.listen.vad import MODEL_FILE, SileroVad
 from appliance.messages import SAMPLE_RATE_HZ
 from appliance.models import require
-from appliance.speech.asr import open_recognizer
-from appliance.vad import MODEL_FILE, SileroVad
+from appliance.speech.factory import open_recognizer
 
 pytestmark = pytest.mark.slow
 

@@ -12,8 +12,8 @@ import socket
 import sys
 
 from appliance.config import ScreenSettings
-from appliance.screen.server import ScreenServer, systemd_socket
-from appliance.screen.view import ScreenView
+from appliance.runtime.screen.server import ScreenServer, systemd_socket
+from appliance.runtime.screen.view import ScreenView
 
 
 def main() -> int:

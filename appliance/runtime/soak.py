@@ -1,0 +1,173 @@
+"""`appliance sim --soak HOURS`: a day at the desk, faster than real time.
+
+The whole kiosk runs in the simulated room (as `appliance sim` does) through
+a long varied conversation: the soak script's cycle of wake word, questions,
+corrections that cut the agent, backchannels and thanks, with pauses of
+seeded random length between cycles (silence, the room's noise only) and a
+random caller level per cycle. Every `sample_every_s` of simulated time it
+records turns, barge-ins, errors and lost turns so far, and the process's
+RSS, threads and open file descriptors, so a leak shows as a trend.
+
+A lost turn is a request the kiosk heard (a transcript that is neither empty
+nor a backchannel) that got no reply before the caller spoke again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from appliance.agent.backchannel import classify
+from appliance.agent.events import EventLog
+from appliance.agent.redact import KEEP_WORDS
+from appliance.audio.room import SimulatedRoom
+from appliance.config import Config
+from appliance.messages import SAMPLE_RATE_HZ
+from appliance.runtime.pipeline import Pipeline
+from appliance.runtime.script import Script, load_script
+from appliance.runtime.sim import SIM_ROOM, CallerScheduler
+
+SOAK_SCRIPT = Path(__file__).parent / "scripts" / "soak.toml"
+PAUSE_S = (5.0, 90.0)
+"""Silence between two cycles, seconds (uniform, seeded): long enough to go idle."""
+CALLER_GAIN_DB = (-6.0, 6.0)
+"""Caller level change per cycle, decibels (uniform, seeded)."""
+CYCLE_LIMIT_S = 300.0
+"""A cycle whose next line can never fire (its trigger needs speech that did not come)
+is abandoned after this long, seconds of simulated time."""
+
+
+@dataclass
+class Sample:
+    sim_s: float
+    wall_s: float
+    turns: int
+    barge_ins: int
+    errors: int
+    lost_turns: int
+    rss_mb: float
+    threads: int
+    fds: int
+
+
+class Tally:
+    """Counts from the event stream as it goes (the soak keeps no list of events)."""
+
+    def __init__(self) -> None:
+        self.turns = self.barge_ins = self.errors = self.lost_turns = 0
+        self._awaiting_reply = False
+
+    def __call__(self, record: dict) -> None:
+        event = record["event"]
+        if event == "transcript":
+            self.lost_turns += self._awaiting_reply
+            self._awaiting_reply = classify(record.get("text", "")) == "request"
+        elif event == "agent_speech_start":
+            self._awaiting_reply = False
+        elif event == "agent_speech_end":
+            self.turns += 1
+        elif event == "barge_in_stop":
+            self.barge_ins += 1
+        elif event == "error":
+            self.errors += 1
+
+
+def process_figures() -> tuple[float, int, int]:
+    """RSS in MB, OS threads and open file descriptors of this process (from /proc)."""
+    rss_kb = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
+                  if line.startswith("VmRSS:"))
+    return rss_kb / 1024.0, len(os.listdir("/proc/self/task")), len(os.listdir("/proc/self/fd"))
+
+
+def run_soak(config: Config, hours: float, out_dir: Path, *, script: Script | None = None,
+             sample_every_s: float = 300.0, seed: int = 0,
+             say: Callable[[str], None] = print) -> list[Sample]:
+    """Run `hours` of simulated time; writes soak.json and events.jsonl into `out_dir`."""
+    config = dataclasses.replace(config, audio=dataclasses.replace(config.audio, backend="sim"))
+    script = script or load_script(SOAK_SCRIPT)
+    rng = np.random.default_rng(seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    room = SimulatedRoom(SIM_ROOM, config.audio.period_ms, config.audio.periods)
+    room.open()
+    samples: list[Sample] = []
+    report = out_dir / "soak.json"
+    tally = Tally()
+    wall_start = time.perf_counter()
+    with (EventLog(out_dir / "events.jsonl", KEEP_WORDS) as events,
+          Pipeline(config, room, events) as pipeline):
+        events.subscribe(tally)
+        period_s = room.period_samples / SAMPLE_RATE_HZ
+        end_s = hours * 3600.0
+
+        def t() -> float:
+            return room.samples_elapsed / SAMPLE_RATE_HZ
+
+        def step(feed: bool = True) -> None:
+            pipeline.loop.step()
+            pipeline.pump(feed=feed)
+
+        def measure() -> None:
+            rss, threads, fds = process_figures()
+            samples.append(Sample(round(t(), 1), round(time.perf_counter() - wall_start, 1),
+                                  tally.turns, tally.barge_ins, tally.errors, tally.lost_turns,
+                                  round(rss, 1), threads, fds))
+            report.write_text(json.dumps(   # after every sample: a soak cut short keeps its figures
+                {"hours": hours, "seed": seed, "samples": [dataclasses.asdict(s) for s in samples]},
+                indent=1) + "\n")
+            say(f"soak {t() / 3600:5.2f} h  wall {samples[-1].wall_s / 60:6.1f} min  turns "
+                f"{tally.turns}  barge-ins {tally.barge_ins}  errors {tally.errors}  lost "
+                f"{tally.lost_turns}  RSS {rss:.1f} MB  threads {threads} (python "
+                f"{threading.active_count()})  fds {fds}")
+
+        burst_s = pipeline.boot() / SAMPLE_RATE_HZ
+        while t() < burst_s + 0.5:
+            step()
+        measure()
+        next_sample = sample_every_s
+        while t() < end_s:
+            gain = float(rng.uniform(*CALLER_GAIN_DB))
+            lines = tuple(dataclasses.replace(line, gain_db=line.gain_db + gain, at_s=(
+                None if line.at_s is None else t() + float(rng.uniform(*PAUSE_S))))
+                for line in script.lines)
+            scheduler = CallerScheduler(Script(script.path, lines), room, io.StringIO(),
+                                        pipeline.tts.synthesize)
+            cycle_end = min(end_s, t() + PAUSE_S[1] + CYCLE_LIMIT_S)
+            while t() < cycle_end and not (scheduler.finished and not scheduler.caller_speaking
+                                           and pipeline.kiosk.quiet
+                                           and not pipeline.speaker.is_speaking):
+                kiosk = pipeline.kiosk
+                if kiosk.awaiting_speech:       # compute time passes in the room too (see sim.py)
+                    started = time.perf_counter()
+                    kiosk.wait_for_speech(timeout=config.llm.timeout_s + 10.0)
+                    for _ in range(int((time.perf_counter() - started) / period_s)):
+                        step(feed=False)
+                step()
+                scheduler.check(t(), pipeline)
+                if t() >= next_sample:
+                    room.forget()
+                    measure()
+                    next_sample += sample_every_s
+        measure()
+    room.close()
+    return samples
+
+
+def summary(samples: list[Sample], warm_up_s: float = 600.0) -> str:
+    """RSS growth after warm-up, thread and fd change, totals: the figures the issue asks for."""
+    warm = next((s for s in samples if s.sim_s >= warm_up_s), samples[0])
+    last = samples[-1]
+    growth = 100.0 * (last.rss_mb - warm.rss_mb) / warm.rss_mb if warm.rss_mb else 0.0
+    return (f"{last.sim_s / 3600:.2f} simulated hours in {last.wall_s / 60:.1f} min: "
+            f"{last.turns} turns, {last.barge_ins} barge-ins, {last.errors} errors, "
+            f"{last.lost_turns} lost turns; RSS {warm.rss_mb:.1f} -> {last.rss_mb:.1f} MB "
+            f"({growth:+.1f} % after {warm.sim_s / 60:.0f} min warm-up); threads "
+            f"{warm.threads} -> {last.threads}; fds {warm.fds} -> {last.fds}")
