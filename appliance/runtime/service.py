@@ -29,7 +29,7 @@ from appliance.config import Config
 from appliance.device.gpio import Amplifier, PushToTalk, StatusLed
 from appliance.device.journal import hold_word_loggers
 from appliance.device.notify import Notifier, Watchdog, watchdog_interval_s
-from appliance.errors import ApplianceError
+from appliance.errors import ApplianceError, AudioDeviceError
 from appliance.messages import SAMPLE_RATE_HZ, State
 from appliance.runtime import privacy
 from appliance.runtime.pipeline import Pipeline
@@ -43,6 +43,10 @@ FADE_OUT_WAIT_S = 0.5
 """On stop, how long the loop may run to play the fade of a reply cut short, seconds."""
 REOPEN_FIRST_S = 0.1
 """First wait before reopening a sound card that failed, seconds; doubles per attempt."""
+STALL_S = 3.0
+"""A loop that has run and then spends this long inside one period is stuck in the card
+(PulseAudio killed inside a read): it is given up and the card reopened, seconds. Well
+under WatchdogSec, so the kiosk recovers before systemd restarts it."""
 REOPEN_MAX_S = 5.0
 """Longest wait between two attempts, seconds. The watchdog is quiet meanwhile (the loop
 does not advance), so systemd restarts the whole service after WatchdogSec if the card
@@ -107,6 +111,11 @@ class KioskService:
             if self.pipeline.loop.error is not None:
                 self._reopen(self.pipeline.loop.error)
                 continue
+            if (stalled_s := self.pipeline.loop.stalled_s()) >= STALL_S:
+                self._reopen(AudioDeviceError(
+                    f"no audio period for {stalled_s:.1f} s (the sound card or its server "
+                    "stopped answering)"))
+                continue
             self.pipeline.pump(timeout=4 * period_s)
             presses = self.screen.presses() if self.screen is not None else 0
             while not self._presses.empty():
@@ -118,8 +127,11 @@ class KioskService:
                 self.screen.tick()
 
     def _reopen(self, error: BaseException) -> None:
-        """The card failed (unplugged, PulseAudio gone, an ALSA error): reopen it with
-        backoff and restart the loop; the conversation state is kept."""
+        """The card failed (unplugged, PulseAudio gone, an ALSA error, a loop stuck inside
+        it): reopen it with backoff and restart the loop; the conversation state is kept.
+        A loop thread stuck inside the card is left behind (it cannot be interrupted); so
+        is a PCM whose close hangs (`audio/alsa_native.py`). A fresh loop that never
+        completes a period is not given up again: the watchdog then restarts the unit."""
         self.pipeline.events.emit(self.pipeline.frontend_time, "error", stage="audio",
                                   message=f"{type(error).__name__}: {error}")
         self.pipeline.loop.stop()
