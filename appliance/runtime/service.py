@@ -31,7 +31,7 @@ from appliance.device.journal import hold_word_loggers
 from appliance.device.notify import Notifier, Watchdog, watchdog_interval_s
 from appliance.errors import ApplianceError, AudioDeviceError
 from appliance.messages import SAMPLE_RATE_HZ, State
-from appliance.runtime import privacy
+from appliance.runtime import privacy, shutdown
 from appliance.runtime.pipeline import Pipeline
 
 if TYPE_CHECKING:
@@ -200,4 +200,4 @@ def run_service(config: Config, events_path: Path | None,
             service.run()
         finally:
             service.close()
-    return 0
+    return shutdown.finish(0)
