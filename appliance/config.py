@@ -12,6 +12,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from appliance.settings import as_toml, load_section, read_toml, setting
 
@@ -281,10 +282,11 @@ class GpioSettings:
     button_bounce_ms: float = setting(
         20.0, "ignore button contact bounce shorter than this, milliseconds", min=0, max=200
     )
-    hold_ms: float = setting(
-        400.0, "a press held this long bounds the utterance (release ends it), milliseconds",
-        min=100, max=5000,
-    )
+
+    REMOVED: ClassVar[dict[str, str]] = {
+        "hold_ms": "removed (a held button never ended the utterance; a press is all that counts); "
+                   "delete the key",
+    }
 
 
 @dataclass(frozen=True)

@@ -35,10 +35,12 @@ class State(enum.Enum):
 
 @dataclass(frozen=True)
 class AudioFrame:
-    """One period of 16 kHz mono int16 audio and when its first sample was captured."""
+    """Cleaned 16 kHz mono int16 audio, when its first sample was captured, and what the
+    front end's VAD made of it: the highest speech probability of its AEC frames (0..1)."""
 
     samples: np.ndarray
     t: float
+    speech_probability: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -118,16 +120,6 @@ class WakeWord(Event):
 
     model: str
     score: float
-
-
-@dataclass(frozen=True)
-class UserSpeechStart(Event):
-    """The caller started speaking (detector onset or VAD while listening)."""
-
-
-@dataclass(frozen=True)
-class UserSpeechEnd(Event):
-    """The caller stopped speaking (endpoint)."""
 
 
 @dataclass(frozen=True)

@@ -145,9 +145,12 @@ def load_section(cls: type[T], table: Any, path: str, prefix: str = "") -> T:
     hints = typing.get_type_hints(cls)
     known = {item.name: item for item in dataclasses.fields(cls)}
     values: dict[str, Any] = {}
+    removed: Mapping[str, str] = getattr(cls, "REMOVED", {})
     for key, raw in table.items():
         dotted = f"{prefix}{key}"
         item = known.get(key)
+        if item is None and key in removed:
+            raise ConfigError(path, dotted, removed[key])
         if item is None:
             raise ConfigError(path, dotted, f"unknown key; expected one of {', '.join(sorted(known))}")
         tp = hints[key]

@@ -155,3 +155,12 @@ def test_config_check_prints_effective_configuration(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "period_ms = 20" in out
     assert tomllib.loads(out)["audio"]["period_ms"] == 20
+
+
+def test_a_removed_key_in_an_old_config_is_one_line_saying_so(tmp_path, capsys):
+    path = tmp_path / "appliance.toml"
+    path.write_text("[gpio]\nbutton_pin = 17\nhold_ms = 400\n")
+    assert main(["config", "check", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert f"{path}: gpio.hold_ms: removed" in err and "delete the key" in err

@@ -1,11 +1,12 @@
 """The conversation's event log: one JSON object per line, and the same to the log.
 
 Every event has `t` (seconds since the kiosk started, on the pipeline's clock,
-which is simulated time in `appliance sim`) and `event` (a name from
-`EVENT_NAMES`). What is kept (the events file, the journal line at info level,
-the recent window in memory, and ordinary subscribers such as the console
-timeline) is the record after `redact()` with the `[privacy]` settings: by
-default no guest words and no reply text, only counts. A subscriber that must
+which is simulated time in `appliance sim`), `event` (its type's `name`, see
+`vocabulary.py`) and the type's fields. What is kept (the events file, the
+journal line at info level, the recent window in memory, and ordinary
+subscribers such as the console timeline) is the record after `redact()` with
+the `[privacy]` settings: by default no guest words and no reply text, only
+counts. A subscriber that must
 show the live conversation to the guest (the screen) asks for `words=True`
 and must not keep it.
 
@@ -16,6 +17,7 @@ subscribes and keeps what it needs.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import threading
@@ -26,15 +28,13 @@ from typing import Any
 
 from appliance.agent.eventfile import RotatingEventFile
 from appliance.agent.redact import redact
+from appliance.agent.vocabulary import EVENT_TYPES, ConversationEvent
 from appliance.config import PrivacySettings
+from appliance.device.journal import log_event
 from appliance.errors import ApplianceError
 
-EVENT_NAMES = frozenset({
-    "ready", "wake", "user_speech_start", "user_speech_end", "partial_transcript", "transcript",
-    "llm_first_token",
-    "agent_speech_start", "agent_speech_end", "barge_in_duck", "barge_in_release", "barge_in_stop",
-    "backchannel_resume", "false_interruption_resume", "replan", "state", "error",
-})
+EVENT_NAMES = frozenset(EVENT_TYPES)
+"""Every event name of the log format (the keys of the one name table)."""
 WINDOW = 256
 """Records kept in memory: a few conversations' worth, never the life of the process."""
 SWEEP_S = 3600.0
@@ -70,18 +70,21 @@ class EventLog:
         """Call `subscriber` with each record; `words` gives it the unredacted one."""
         self._subscribers.append((subscriber, words))
 
-    def emit(self, t: float, event: str, **fields: Any) -> dict[str, Any]:
-        """Record one event (`event` must be one of EVENT_NAMES); returns the kept record."""
-        if event not in EVENT_NAMES:
-            raise ValueError(f"unknown event {event!r}")
-        record = {"t": round(t, 3), "event": event, **fields}
+    def emit(self, t: float, event: ConversationEvent | str, **fields: Any) -> dict[str, Any]:
+        """Record one event; returns the kept record.
+
+        `event` is a typed event (how the kiosk records), or the name of one with
+        that type's fields as keywords (a record replayed by a tool or a test).
+        """
+        name, fields = _name_and_fields(event, fields)
+        record = {"t": round(t, 3), "event": name, **fields}
         kept = redact(record, self.privacy)
         line = json.dumps(kept, ensure_ascii=False)
         with self._lock:
             self.recent.append(kept)
             if self._file is not None:
                 self._file.write(line + "\n")
-        log.info(line, extra={"EVENT": event})
+        log_event(log, name, line)
         for subscriber, words in self._subscribers:
             subscriber(record if words else kept)
         return kept
@@ -116,3 +119,18 @@ class EventLog:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _name_and_fields(event: ConversationEvent | str, fields: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The record's name and fields; a name must be in the table and its fields the type's own."""
+    if isinstance(event, ConversationEvent):
+        if fields:
+            raise TypeError(f"{event.name}: a typed event carries its own fields")
+        return event.name, event.fields()
+    kind = EVENT_TYPES.get(event)
+    if kind is None:
+        raise ValueError(f"unknown event {event!r}")
+    unknown = set(fields) - {field.name for field in dataclasses.fields(kind)}
+    if unknown:
+        raise ValueError(f"event {event!r} has no field {', '.join(sorted(unknown))}")
+    return event, fields

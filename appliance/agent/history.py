@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from appliance.messages import SAMPLE_RATE_HZ, SpeechChunk, WordTiming
+from appliance.speech.clauses import SENTENCE_END
 
 Role = Literal["system", "user", "assistant"]
-SENTENCE_END = (".", "!", "?", "…")
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,12 @@ class HeardCut:
     resume_text: str
     """The interrupted sentence from the first unheard word to its end ("" if
     the cut fell after the last placed word); what a backchannel resumes."""
+
+
+def word_start_played(placement: ChunkPlacement, word: WordTiming) -> int:
+    """Played-sample index of the word's first sample."""
+    rate = placement.chunk.rate_hz
+    return placement.start_sample + round(word.start_sample * SAMPLE_RATE_HZ / rate)
 
 
 def word_end_played(placement: ChunkPlacement, word: WordTiming) -> int:

@@ -14,22 +14,17 @@ from __future__ import annotations
 from typing import Any
 
 from appliance.agent.backchannel import classify
+from appliance.agent.vocabulary import EVENT_TYPES
 from appliance.config import PrivacySettings
 
 KEEP_WORDS = PrivacySettings(log_transcripts=True, log_replies=True)
 """For synthetic conversations only (the sim, bench and tests): every word is kept."""
 
-GUEST_FIELDS = {"transcript": ("text",), "partial_transcript": ("text",), "replan": ("text",)}
-"""Fields holding what the guest said, by event."""
+GUEST_FIELDS = {name: kind.guest_fields for name, kind in EVENT_TYPES.items() if kind.guest_fields}
+"""Fields holding what the guest said, by event (declared with each type)."""
 
-REPLY_FIELDS = {
-    "agent_speech_start": ("text",),
-    "agent_speech_end": ("text",),
-    "barge_in_stop": ("heard_text", "reply_text"),
-    "backchannel_resume": ("resume_text",),
-    "false_interruption_resume": ("resume_text",),
-}
-"""Fields holding what the agent said, by event."""
+REPLY_FIELDS = {name: kind.reply_fields for name, kind in EVENT_TYPES.items() if kind.reply_fields}
+"""Fields holding what the agent said, by event (declared with each type)."""
 
 
 def word_count(text: str) -> int:

@@ -29,6 +29,25 @@ from appliance.agent.backchannel import classify
 from appliance.agent.events import EventLog
 from appliance.agent.history import ChunkPlacement, Conversation, HeardCut, split_heard
 from appliance.agent.reply import END, Reply
+from appliance.agent.vocabulary import (
+    AgentCut,
+    AgentDucked,
+    AgentRestored,
+    AgentSpeechEnd,
+    AgentSpeechStart,
+    BackchannelResume,
+    ConversationEvent,
+    FalseInterruptionResume,
+    FinalTranscript,
+    FirstClause,
+    PartialTranscript,
+    Replan,
+    StageFailed,
+    StateChanged,
+    UserSpeechEnd,
+    UserSpeechStart,
+    Wake,
+)
 from appliance.audio.speaker import Speaker
 from appliance.config import Config
 from appliance.messages import (
@@ -122,14 +141,14 @@ class Kiosk:
         elif self.state is State.IDLE:
             self._start_listening(t, self._config.llm.follow_up_s)
 
-    def on_frame(self, frame: AudioFrame, speech_probability: float) -> None:
-        """One cleaned period from the front end, with its VAD speech probability."""
+    def on_frame(self, frame: AudioFrame) -> None:
+        """One cleaned period from the front end, carrying its VAD speech probability."""
         self._t = frame.t + len(frame.samples) / SAMPLE_RATE_HZ
         if self.state in (State.IDLE, State.SPEAKING):
             self._listen_for_wake(frame)
         if self.state in (State.LISTENING, State.YIELDING) or self._candidate:
             try:
-                self._hear(frame, speech_probability >= self._config.detector.vad_threshold)
+                self._hear(frame, frame.speech_probability >= self._config.detector.vad_threshold)
             except Exception as error:  # noqa: BLE001 - a failed recogniser ends the turn, not the kiosk
                 self._turn_failed("asr", error)
         else:
@@ -140,14 +159,14 @@ class Kiosk:
         if self.state is not State.SPEAKING:
             return
         if isinstance(event, BargeInDuck):
-            self._emit("barge_in_duck", onset_t=round(event.onset_t, 3))
+            self._emit(AgentDucked(onset_t=round(event.onset_t, 3)))
             try:
                 self._start_candidate(event.onset_t)
             except Exception as error:  # noqa: BLE001 - the agent keeps speaking without the recogniser
                 self._candidate = self._utterance_open = False
-                self._emit("error", stage="asr", message=_describe(error))
+                self._emit(StageFailed(stage="asr", message=_describe(error)))
         elif isinstance(event, BargeInRelease):
-            self._emit("barge_in_release", onset_t=round(event.onset_t, 3))
+            self._emit(AgentRestored(onset_t=round(event.onset_t, 3)))
             self._candidate = self._utterance_open = False
         elif isinstance(event, BargeIn):
             self._barge_in(event)
@@ -165,8 +184,8 @@ class Kiosk:
             return
         if not self._first_token_reported and self._reply.first_clause_at is not None:
             self._first_token_reported = True
-            self._emit("llm_first_token",
-                       latency_ms=round((self._reply.first_clause_at - self._reply.started_at) * 1e3))
+            self._emit(FirstClause(
+                       latency_ms=round((self._reply.first_clause_at - self._reply.started_at) * 1e3)))
         self._feed_speaker()
         if self._reply_done and not self._speaker.is_speaking and self.state is State.SPEAKING:
             self._finish_reply()
@@ -177,7 +196,7 @@ class Kiosk:
             return
         if self._wake(frame.samples, frame.t) is None:   # scores each whole 80 ms frame
             return
-        self._emit("wake")
+        self._emit(Wake())
         if self.state is State.SPEAKING:
             self._confirm(self._t, "wake_word")
         else:
@@ -202,7 +221,7 @@ class Kiosk:
         self._partial_text = ""
         self._utterance_open = True
         self._silence_ms = 0.0
-        self._emit("user_speech_start")
+        self._emit(UserSpeechStart())
 
     def _start_candidate(self, onset_t: float) -> None:
         """A possible barge-in: recognise from before its onset while the detector decides."""
@@ -223,19 +242,19 @@ class Kiosk:
         partial = self._recognizer.accept(frame.samples).text
         if partial != self._partial_text:      # drafts decoded while the caller speaks
             self._partial_text = partial
-            self._emit("partial_transcript", text=partial)
+            self._emit(PartialTranscript(text=partial))
         if self._candidate:                    # the detector decides while the agent speaks
             return
         self._silence_ms = 0.0 if speech else self._silence_ms + frame_ms
         too_long = self._recognizer.heard_s >= self._config.asr.max_utterance_s
         if self._silence_ms >= self._config.asr.endpoint_silence_ms or too_long:
             self._utterance_open = False
-            self._emit("user_speech_end")
+            self._emit(UserSpeechEnd())
             self._utterance_done(self._recognizer.final())
 
     def _utterance_done(self, transcript: Transcript) -> None:
         text = transcript.text.strip()
-        self._emit("transcript", text=text)
+        self._emit(FinalTranscript(text=text))
         if self.state is State.YIELDING:
             self._after_interruption(text)
         elif self.state is State.LISTENING:
@@ -288,7 +307,7 @@ class Kiosk:
                 listener(placement)
             if self.state is State.THINKING:
                 self._set_state(State.SPEAKING)
-                self._emit("agent_speech_start", text=chunk.text)
+                self._emit(AgentSpeechStart(text=chunk.text))
 
     def _finish_reply(self) -> None:
         text = " ".join(self._reply_text)
@@ -297,11 +316,11 @@ class Kiosk:
         failed = self._reply is not None and self._reply.failed is not None
         if failed:
             assert self._reply is not None and self._reply.failed is not None
-            self._emit("error", stage=self._reply.failed_stage,
-                       message=_describe(self._reply.failed))
+            self._emit(StageFailed(stage=self._reply.failed_stage,
+                       message=_describe(self._reply.failed)))
             self._set_state(State.ERROR)
         self._reply = None
-        self._emit("agent_speech_end", text=text)
+        self._emit(AgentSpeechEnd(text=text))
         self._start_listening(self._t, self._config.llm.follow_up_s)
 
     # -- faults ----------------------------------------------------------------
@@ -314,8 +333,8 @@ class Kiosk:
     def _give_up_on_reply(self) -> None:
         """The reply never produced a word: drop it (without waiting) and say the fallback."""
         assert self._reply is not None
-        self._emit("error", stage="llm", message="no reply within "
-                   f"{self._config.llm.timeout_s + REPLY_GRACE_S:.0f} s; speaking the fallback")
+        self._emit(StageFailed(stage="llm", message="no reply within "
+                   f"{self._config.llm.timeout_s + REPLY_GRACE_S:.0f} s; speaking the fallback"))
         self._reply.cancel(join_timeout=0.0)
         self._reply = None
         self._start_reply(split_clauses(self._config.llm.fallback_text))
@@ -323,7 +342,7 @@ class Kiosk:
     def _turn_failed(self, stage: str, error: Exception) -> None:
         """A stage raised mid-turn: say so, drop the turn, and listen again."""
         log.error("%s failed: %s", stage, _describe(error))
-        self._emit("error", stage=stage, message=_describe(error))
+        self._emit(StageFailed(stage=stage, message=_describe(error)))
         if self._reply is not None:
             self._reply.cancel(join_timeout=0.0)
             self._reply = None
@@ -337,9 +356,9 @@ class Kiosk:
             self._reply.cancel()
         self._reply, self._pending = None, None
         self._cut = self.conversation.truncate_to_heard(event.played_samples, self._placements)
-        self._emit("barge_in_stop", heard_text=self._cut.heard_text, onset_t=round(event.onset_t, 3),
+        self._emit(AgentCut(heard_text=self._cut.heard_text, onset_t=round(event.onset_t, 3),
                    source=event.source, reply_text=" ".join(self._reply_text),
-                   played_samples=event.played_samples)
+                   played_samples=event.played_samples))
         self._cut_t = self._t
         if not self._candidate:              # push-to-talk or wake word: wait for speech
             self._utterance_open = False
@@ -352,11 +371,11 @@ class Kiosk:
         kind = classify(text)
         if kind == "request":
             self.conversation.add_user(text)
-            self._emit("replan", text=text)
+            self._emit(Replan(text=text))
             self._start_reply(self._voice.clauses(self.conversation))
             return
-        self._emit("backchannel_resume" if kind == "backchannel" else "false_interruption_resume",
-                   resume_text=self._cut.resume_text)
+        resume = BackchannelResume if kind == "backchannel" else FalseInterruptionResume
+        self._emit(resume(resume_text=self._cut.resume_text))
         self.conversation.resume(self._cut)
         if self._cut.resume_text:
             self._start_reply(split_clauses(self._cut.resume_text), resuming=True)
@@ -399,12 +418,12 @@ class Kiosk:
         if state is self.state:
             return
         self.state = state
-        self._emit("state", state=state.value)
+        self._emit(StateChanged(state=state.value))
         for listener in self._state_listeners:
             listener(state)
 
-    def _emit(self, event: str, **fields: object) -> None:
-        self._events.emit(self._t, event, **fields)
+    def _emit(self, event: ConversationEvent) -> None:
+        self._events.emit(self._t, event)
 
     def close(self) -> None:
         """Cancel any reply in progress; safe to call twice."""

@@ -2,7 +2,9 @@
 
 The agent's utterance is synthesised once per text per run (a cache that
 lives only for the run) with the project's `Synthesizer`, joined into one
-16 kHz signal with word boundaries on that timeline.
+16 kHz signal. Its chunks are placed on that timeline as the kiosk's speaker
+places them (`ChunkPlacement`), so which words were heard and where the cut
+word starts come from the conversation's own rule (`agent.history.split_heard`).
 
 After a confirmed cut the conversation classifies what the caller said
 (ARCHITECTURE.md, turn-taking step 3). The bench has no ASR on the decision
@@ -20,32 +22,39 @@ from dataclasses import dataclass
 import numpy as np
 
 from appliance.agent.backchannel import classify
+from appliance.agent.history import ChunkPlacement, split_heard, word_end_played, word_start_played
 from appliance.audiofile import resample
 from appliance.messages import SAMPLE_RATE_HZ
 
 
 @dataclass(frozen=True)
 class Utterance:
-    """The agent's speech at 16 kHz and where each word lies in it (samples)."""
+    """The agent's speech at 16 kHz and where each of its chunks starts in it (samples)."""
 
     text: str
     samples: np.ndarray
-    word_starts: tuple[int, ...]
-    word_ends: tuple[int, ...]
+    placements: tuple[ChunkPlacement, ...]
 
     @property
     def seconds(self) -> float:
         return len(self.samples) / SAMPLE_RATE_HZ
 
+    @property
+    def word_starts(self) -> tuple[int, ...]:
+        return tuple(word_start_played(p, word) for p in self.placements for word in p.chunk.words)
+
+    @property
+    def word_ends(self) -> tuple[int, ...]:
+        return tuple(word_end_played(p, word) for p in self.placements for word in p.chunk.words)
+
     def resume_sample(self, played: int) -> int:
         """Start of the first word not wholly played after `played` samples."""
-        for start, end in zip(self.word_starts, self.word_ends, strict=True):
-            if end > played:
-                return start
-        return len(self.samples)
+        heard = self.words_heard(played)
+        starts = self.word_starts
+        return starts[heard] if heard < len(starts) else len(self.samples)
 
     def words_heard(self, played: int) -> int:
-        return sum(end <= played for end in self.word_ends)
+        return len(split_heard(played, self.placements)[0])
 
 
 class UtteranceCache:
@@ -61,17 +70,14 @@ class UtteranceCache:
         return self._utterances[text]
 
     def _synthesize(self, text: str) -> Utterance:
-        parts, starts, ends, offset = [], [], [], 0
+        parts, placements, offset = [], [], 0
         for chunk in self._synthesizer.synthesize(text):
             audio = resample(chunk.samples, chunk.rate_hz)
-            scale = SAMPLE_RATE_HZ / chunk.rate_hz
-            for word in chunk.words:
-                starts.append(offset + int(round(word.start_sample * scale)))
-                ends.append(offset + int(round(word.end_sample * scale)))
+            placements.append(ChunkPlacement(offset, chunk))
             parts.append(audio)
             offset += len(audio)
         samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
-        return Utterance(text, samples, tuple(starts), tuple(ends))
+        return Utterance(text, samples, tuple(placements))
 
 
 def resumes_after_cut(caller_text: str) -> bool:

@@ -9,6 +9,7 @@ import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from appliance.agent.vocabulary import AgentCut, BackchannelResume, Replan
 from appliance.commands import config_from
 
 if TYPE_CHECKING:
@@ -54,11 +55,11 @@ def run(args: argparse.Namespace) -> int:
         logging.getLogger().setLevel(logging.WARNING)
     print(f"appliance sim: {len(script.lines)} caller lines from {script.path}; loading models…")
     result = run_sim(config, script, args.out, realtime=args.realtime or args.screen)
-    stops = [r for r in result.records if r["event"] == "barge_in_stop"]
+    stops = [r for r in result.records if r["event"] == AgentCut.name]
     print()
     print(f"barge-ins: {len(stops)}; replies re-planned: "
-          f"{sum(r['event'] == 'replan' for r in result.records)}; "
-          f"backchannels resumed: {sum(r['event'] == 'backchannel_resume' for r in result.records)}")
+          f"{sum(r['event'] == Replan.name for r in result.records)}; "
+          f"backchannels resumed: {sum(r['event'] == BackchannelResume.name for r in result.records)}")
     print(f"re-plan latency (caller's last word to agent's first sample): {_ms(result.replan_latencies_ms)}")
     print(f"reply latency (any caller turn to agent's first sample): {_ms(result.answer_latencies_ms)}")
     if result.skipped_lines:

@@ -127,8 +127,9 @@ class PushToTalk(_Closing):
     """The button: `on_press()` when pressed, `on_release(held_s)` when let go.
 
     Callbacks run in gpiozero's pin thread; they must only hand work over
-    (set an event, call the detector), never block. `TalkButtonPolicy`
-    decides what a press means in the current state.
+    (set an event, call the detector), never block. What a press means is
+    decided in one place, `Kiosk.push_to_talk`, for this button and the
+    screen's talk button alike.
     """
 
     def __init__(
@@ -165,51 +166,6 @@ class PushToTalk(_Closing):
             return
         held_s, self._pressed_at = self._clock() - self._pressed_at, None
         self._on_release(held_s)
-
-
-class TalkButtonPolicy:
-    """What the push-to-talk button means in each conversation state.
-
-    - pressed while the agent thinks, speaks or yields: an immediate barge-in
-      confirmation (`barge_in("push_to_talk")`, i.e. detector.confirm_external);
-    - pressed while idle: start listening, like the wake word;
-    - released after at least `hold_ms`: the hold bounded the utterance, so it
-      ends now (`end_utterance()`); a short tap leaves the end to the VAD.
-
-    `pressed()` and `released()` return the action taken, for the event log.
-    """
-
-    BARGE_IN_STATES = frozenset({State.THINKING, State.SPEAKING, State.YIELDING})
-
-    def __init__(
-        self,
-        state: Callable[[], State],
-        barge_in: Callable[[str], None],
-        start_listening: Callable[[], None],
-        end_utterance: Callable[[], None],
-        hold_ms: float,
-    ) -> None:
-        self._state = state
-        self._barge_in = barge_in
-        self._start_listening = start_listening
-        self._end_utterance = end_utterance
-        self._hold_s = hold_ms / 1000
-
-    def pressed(self) -> str:
-        state = self._state()
-        if state in self.BARGE_IN_STATES:
-            self._barge_in("push_to_talk")
-            return "barge_in"
-        if state is State.IDLE:
-            self._start_listening()
-            return "listen"
-        return "none"
-
-    def released(self, held_s: float) -> str:
-        if held_s >= self._hold_s and self._state() is State.LISTENING:
-            self._end_utterance()
-            return "end_utterance"
-        return "none"
 
 
 # --- amplifier enable -------------------------------------------------------

@@ -24,6 +24,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from appliance.speech.clauses import SENTENCE_END
+
 NUMBER_WORDS = {
     "zero": 0, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
@@ -55,7 +57,6 @@ _MERIDIEM = re.compile(
     re.IGNORECASE,
 )
 _ADDRESS = re.compile(r"\S+@\S+|\bwww\.\S+|\S+\.(?:com|org|net)\b", re.IGNORECASE)
-_SENTENCE_END = (".", "!", "?", "…")
 
 
 def _digits(number: str) -> str:
@@ -129,7 +130,7 @@ class Grounds:
             if capitalised and lower not in self.words:
                 if not (opener and lower in COMMON_OPENERS):
                     return f"name {word!r}"
-            opener = token.endswith(_SENTENCE_END)
+            opener = token.endswith(SENTENCE_END)
         return None
 
 
@@ -137,4 +138,4 @@ def ends_sentence(clause: str) -> bool:
     """A clause ends a sentence at a full stop (or ! ? …) or with no punctuation at all
     (the last item of a list written one per line)."""
     stripped = clause.rstrip().rstrip("\"')")
-    return stripped.endswith(_SENTENCE_END) or stripped[-1:] not in (",", ";", ":", "—", "-")
+    return stripped.endswith(SENTENCE_END) or stripped[-1:] not in (",", ";", ":", "—", "-")

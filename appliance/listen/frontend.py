@@ -216,11 +216,12 @@ class FrontEnd:
         self._played_total += len(played)
         self.samples_processed += len(mic)
         step = self.canceller.frame_samples
+        speech_probability = 0.0
         for start in range(0, len(mic), step):
             frame = slice(start, start + step)
-            self._frame(t + start / SAMPLE_RATE_HZ, mic[frame], residual[frame], cleaned[frame],
-                        reference[frame])
-        frame = AudioFrame(samples=cleaned, t=t)
+            speech_probability = max(speech_probability, self._frame(
+                t + start / SAMPLE_RATE_HZ, mic[frame], residual[frame], cleaned[frame], reference[frame]))
+        frame = AudioFrame(samples=cleaned, t=t, speech_probability=speech_probability)
         for listener in self._listeners:
             self.dropped_frames += not _offer(listener, frame)
 
@@ -249,7 +250,8 @@ class FrontEnd:
         return chunk
 
     def _frame(self, t: float, mic: np.ndarray, residual: np.ndarray, cleaned: np.ndarray,
-               reference: np.ndarray) -> None:
+               reference: np.ndarray) -> float:
+        """One AEC frame through VAD and detector; returns the VAD's speech probability."""
         with self.clock.stage("vad"):
             probability = self.vad.accept(self.vad_input.choose(residual, cleaned))
         with self.clock.stage("detector"):
@@ -272,6 +274,7 @@ class FrontEnd:
         if self._observer is not None:
             self._observer(FrameTrace(t, probability, cleaned_power, evidence.predicted_leak_power,
                                       speech, self.detector.state, calibrating, residual, cleaned))
+        return probability
 
     def _on_event(self, event: Event) -> None:
         self.dropped_events += not _offer(self.events, event)

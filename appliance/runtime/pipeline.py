@@ -11,21 +11,21 @@ feed the speaker.
 
 from __future__ import annotations
 
-import collections
 import logging
 import queue
 
 from appliance.agent.events import EventLog
 from appliance.agent.llm import LocalLlm
 from appliance.agent.turns import Kiosk, Voice
+from appliance.agent.vocabulary import Ready
 from appliance.audio.device import AudioDevice
 from appliance.audio.loop import DuplexLoop
 from appliance.audio.speaker import Speaker
 from appliance.config import Config
 from appliance.knowledge.answer import Answerer
 from appliance.knowledge.site import KnowledgeFile
-from appliance.listen.frontend import FrameTrace, FrontEnd
-from appliance.messages import SAMPLE_RATE_HZ, AudioFrame
+from appliance.listen.frontend import FrontEnd
+from appliance.messages import SAMPLE_RATE_HZ
 from appliance.models import require
 from appliance.speech.factory import open_recognizer
 from appliance.speech.tts import Synthesizer
@@ -53,12 +53,8 @@ class Pipeline:
         try:
             self.speaker = Speaker(device, config.audio)
             self._closers.append(self.speaker.close)
-            # Traces carry the VAD probability of each AEC frame; the kiosk's
-            # endpointing uses it (appended in the loop thread, read here).
-            self._traces: collections.deque[FrameTrace] = collections.deque(maxlen=1000)
             self.frontend = FrontEnd(config.aec, config.detector, self.speaker,
-                                     require("silero_vad.onnx", models_dir),
-                                     observer=self._traces.append)
+                                     require("silero_vad.onnx", models_dir))
             self._closers.append(self.frontend.close)
             self.frames = self.frontend.subscribe()
             self.loop = DuplexLoop(device, self.speaker, self.frontend,
@@ -116,7 +112,7 @@ class Pipeline:
             frame = None
         while frame is not None:
             self._drain_events()
-            self.kiosk.on_frame(frame, self._speech_probability(frame))
+            self.kiosk.on_frame(frame)
             handled += 1
             try:
                 frame = self.frames.get_nowait()
@@ -125,7 +121,7 @@ class Pipeline:
         self._drain_events()
         if not self._ready and handled and not self.frontend.calibrating:
             self._ready = True          # the canceller is trained: barge-in works from here
-            self.events.emit(self.frontend_time, "ready")
+            self.events.emit(self.frontend_time, Ready())
         if feed:
             self.kiosk.tick()
         return handled
@@ -134,16 +130,6 @@ class Pipeline:
     def frontend_time(self) -> float:
         """Pipeline time of the last period the loop completed, seconds."""
         return self.loop.periods_done * self.device.period_samples / SAMPLE_RATE_HZ
-
-    def _speech_probability(self, frame: AudioFrame) -> float:
-        """The highest VAD probability of the AEC frames inside `frame`."""
-        end = frame.t + len(frame.samples) / SAMPLE_RATE_HZ - 1e-6
-        probability = 0.0
-        while self._traces and self._traces[0].t < end:
-            trace = self._traces.popleft()
-            if trace.t >= frame.t - 1e-6:
-                probability = max(probability, trace.vad_probability)
-        return probability
 
     def _drain_events(self) -> None:
         while True:

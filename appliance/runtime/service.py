@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from appliance.agent.events import EventLog
 from appliance.agent.redact import keeps_words
+from appliance.agent.vocabulary import StageFailed
 from appliance.audio.device import AudioDevice
 from appliance.audio.factory import open_device
 from appliance.config import Config
@@ -132,8 +133,8 @@ class KioskService:
         A loop thread stuck inside the card is left behind (it cannot be interrupted); so
         is a PCM whose close hangs (`audio/alsa_native.py`). A fresh loop that never
         completes a period is not given up again: the watchdog then restarts the unit."""
-        self.pipeline.events.emit(self.pipeline.frontend_time, "error", stage="audio",
-                                  message=f"{type(error).__name__}: {error}")
+        self.pipeline.events.emit(self.pipeline.frontend_time, StageFailed(stage="audio",
+                                  message=f"{type(error).__name__}: {error}"))
         self.pipeline.loop.stop()
         wait_s, attempts = REOPEN_FIRST_S, 0
         while not self.stop_requested.wait(wait_s):

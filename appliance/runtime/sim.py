@@ -27,6 +27,7 @@ import numpy as np
 from appliance.agent.events import EventLog
 from appliance.agent.history import Message
 from appliance.agent.redact import KEEP_WORDS
+from appliance.agent.vocabulary import Replan, StateChanged
 from appliance.audio.room import RoomSettings, SimulatedRoom
 from appliance.audiofile import write_wav
 from appliance.config import Config
@@ -217,8 +218,8 @@ def _latencies(records: list[dict], scheduler: CallerScheduler, speaker: np.ndar
     loud = np.abs(speaker.astype(np.int32)) > 300
     latencies = []
     for record in records:
-        wanted = (record["event"] == "replan" if replans
-                  else record["event"] == "state" and record.get("state") == "thinking")
+        wanted = (record["event"] == Replan.name if replans
+                  else record["event"] == StateChanged.name and record.get("state") == "thinking")
         if not wanted:
             continue
         sample = int(record["t"] * SAMPLE_RATE_HZ)

@@ -29,6 +29,13 @@ import numpy as np
 from appliance.agent.backchannel import classify
 from appliance.agent.events import EventLog
 from appliance.agent.redact import KEEP_WORDS
+from appliance.agent.vocabulary import (
+    AgentCut,
+    AgentSpeechEnd,
+    AgentSpeechStart,
+    FinalTranscript,
+    StageFailed,
+)
 from appliance.audio.room import SimulatedRoom
 from appliance.config import Config
 from appliance.messages import SAMPLE_RATE_HZ
@@ -68,16 +75,16 @@ class Tally:
 
     def __call__(self, record: dict) -> None:
         event = record["event"]
-        if event == "transcript":
+        if event == FinalTranscript.name:
             self.lost_turns += self._awaiting_reply
             self._awaiting_reply = classify(record.get("text", "")) == "request"
-        elif event == "agent_speech_start":
+        elif event == AgentSpeechStart.name:
             self._awaiting_reply = False
-        elif event == "agent_speech_end":
+        elif event == AgentSpeechEnd.name:
             self.turns += 1
-        elif event == "barge_in_stop":
+        elif event == AgentCut.name:
             self.barge_ins += 1
-        elif event == "error":
+        elif event == StageFailed.name:
             self.errors += 1
 
 

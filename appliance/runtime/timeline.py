@@ -13,6 +13,25 @@ from typing import Any, TextIO
 import numpy as np
 
 from appliance.agent.redact import counted_name
+from appliance.agent.vocabulary import (
+    AgentCut,
+    AgentDucked,
+    AgentRestored,
+    AgentSpeechEnd,
+    AgentSpeechStart,
+    BackchannelResume,
+    FalseInterruptionResume,
+    FinalTranscript,
+    FirstClause,
+    PartialTranscript,
+    Ready,
+    Replan,
+    StageFailed,
+    StateChanged,
+    UserSpeechEnd,
+    UserSpeechStart,
+    Wake,
+)
 from appliance.messages import SAMPLE_RATE_HZ
 
 
@@ -25,23 +44,23 @@ def _said(record: dict[str, Any], field: str) -> str:
 
 
 _LABELS = {
-    "ready": ("kiosk", lambda r: "echo canceller trained; listening for the wake word"),
-    "wake": ("wake", lambda r: "wake word heard"),
-    "user_speech_start": ("caller", lambda r: "starts speaking"),
-    "user_speech_end": ("caller", lambda r: "stops speaking"),
-    "partial_transcript": ("asr", lambda r: f"{_said(r, 'text')} \u2026"),
-    "transcript": ("asr", lambda r: _said(r, "text")),
-    "llm_first_token": ("answer", lambda r: f"first clause after {r.get('latency_ms')} ms"),
-    "agent_speech_start": ("agent", lambda r: _said(r, "text")),
-    "agent_speech_end": ("agent", lambda r: "done"),
-    "barge_in_duck": ("detector", lambda r: f"onset at {r.get('onset_t')} s: duck"),
-    "barge_in_release": ("detector", lambda r: "not speech: volume restored"),
-    "barge_in_stop": ("detector", lambda r: f"CUT; caller heard {_said(r, 'heard_text')}"),
-    "backchannel_resume": ("agent", lambda r: f"backchannel: resumes {_said(r, 'resume_text')}"),
-    "false_interruption_resume": ("agent", lambda r: "false interruption: resumes"),
-    "replan": ("agent", lambda r: "re-plans around the interruption"),
-    "state": ("state", lambda r: r.get("state", "")),
-    "error": ("error", lambda r: r.get("message", "")),
+    Ready.name: ("kiosk", lambda r: "echo canceller trained; listening for the wake word"),
+    Wake.name: ("wake", lambda r: "wake word heard"),
+    UserSpeechStart.name: ("caller", lambda r: "starts speaking"),
+    UserSpeechEnd.name: ("caller", lambda r: "stops speaking"),
+    PartialTranscript.name: ("asr", lambda r: f"{_said(r, 'text')} \u2026"),
+    FinalTranscript.name: ("asr", lambda r: _said(r, "text")),
+    FirstClause.name: ("answer", lambda r: f"first clause after {r.get('latency_ms')} ms"),
+    AgentSpeechStart.name: ("agent", lambda r: _said(r, "text")),
+    AgentSpeechEnd.name: ("agent", lambda r: "done"),
+    AgentDucked.name: ("detector", lambda r: f"onset at {r.get('onset_t')} s: duck"),
+    AgentRestored.name: ("detector", lambda r: "not speech: volume restored"),
+    AgentCut.name: ("detector", lambda r: f"CUT; caller heard {_said(r, 'heard_text')}"),
+    BackchannelResume.name: ("agent", lambda r: f"backchannel: resumes {_said(r, 'resume_text')}"),
+    FalseInterruptionResume.name: ("agent", lambda r: "false interruption: resumes"),
+    Replan.name: ("agent", lambda r: "re-plans around the interruption"),
+    StateChanged.name: ("state", lambda r: r.get("state", "")),
+    StageFailed.name: ("error", lambda r: r.get("message", "")),
 }
 
 
@@ -54,7 +73,7 @@ class ConsoleTimeline:
 
     def __call__(self, record: dict[str, Any]) -> None:
         event = record["event"]
-        if event == "state" and not self._verbose:
+        if event == StateChanged.name and not self._verbose:
             return
         who, describe = _LABELS.get(event, (event, lambda r: ""))
         self._stream.write(f"{record['t']:8.2f}s  {who:9} {describe(record)}\n")
@@ -82,9 +101,9 @@ def plot_timeline(path: Path, speaker: np.ndarray, mic: np.ndarray,
     bottom.plot(seconds[: len(mic)], mic / 32768.0, linewidth=0.3, color="tab:green")
     bottom.set_ylabel("microphone")
     bottom.set_xlabel("seconds")
-    colours = {"barge_in_duck": "orange", "barge_in_stop": "red", "wake": "purple",
-               "replan": "black", "backchannel_resume": "teal", "false_interruption_resume": "teal",
-               "agent_speech_start": "tab:blue", "user_speech_end": "tab:green"}
+    colours = {AgentDucked.name: "orange", AgentCut.name: "red", Wake.name: "purple",
+               Replan.name: "black", BackchannelResume.name: "teal", FalseInterruptionResume.name: "teal",
+               AgentSpeechStart.name: "tab:blue", UserSpeechEnd.name: "tab:green"}
     for record in records:
         colour = colours.get(record["event"])
         if colour is None:

@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-SENTENCE_END = ".!?…"
+SENTENCE_END = (".", "!", "?", "…")
+"""What ends a sentence, for every rule that asks (clauses, the heard-word cut, grounding)."""
 CLAUSE_END = ",;:—"
 MIN_CLAUSE_WORDS = 4
 """Words a comma-ended clause needs before it is spoken on its own."""

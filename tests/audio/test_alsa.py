@@ -10,11 +10,11 @@ import threading
 
 import numpy as np
 import pytest
-from recorder import Recorder
 
 from appliance.audio.alsa import AlsaDevice
 from appliance.audio.loop import DuplexLoop
 from appliance.audio.speaker import Speaker
+from appliance.audio.testing import PeriodRecorder
 from appliance.config import AudioSettings
 from appliance.errors import AudioDeviceError
 from appliance.messages import SAMPLE_RATE_HZ
@@ -32,7 +32,7 @@ def tone(seconds: float, hz: float = 440.0) -> np.ndarray:
     return np.round(TONE_AMPLITUDE * np.sin(2 * np.pi * hz * t)).astype(np.int16)
 
 
-def start_loop(recorder: Recorder, settings: AudioSettings = SETTINGS):
+def start_loop(recorder: PeriodRecorder, settings: AudioSettings = SETTINGS):
     device = AlsaDevice(settings)
     device.open()
     speaker = Speaker(device, settings)
@@ -45,7 +45,7 @@ CARD_LIKE_I2S = dataclasses.replace(SETTINGS, card_rate_hz=44100, card_format="S
 
 @pytest.mark.parametrize("settings", [SETTINGS, CARD_LIKE_I2S], ids=["s16-48k", "s32-44k1-stereo"])
 def test_duplex_loop_plays_a_tone_and_captures_it(pulse, settings):
-    recorder = Recorder()
+    recorder = PeriodRecorder()
     device, speaker, loop = start_loop(recorder, settings)
     with device, loop:
         assert speaker.enqueue_audio(tone(1.0, 440.0), SAMPLE_RATE_HZ) == 0
@@ -61,7 +61,7 @@ def test_duplex_loop_plays_a_tone_and_captures_it(pulse, settings):
 
 
 def test_cut_is_a_smooth_fade_then_silence(pulse):
-    recorder = Recorder()
+    recorder = PeriodRecorder()
     device, speaker, loop = start_loop(recorder)
     with device, loop:
         speaker.enqueue_audio(tone(4.0, 300.0), SAMPLE_RATE_HZ)
@@ -83,7 +83,7 @@ def test_cut_is_a_smooth_fade_then_silence(pulse):
 
 
 def test_a_stalled_loop_xruns_recovers_and_counts_it(pulse):
-    recorder = Recorder(stall_s=0.3)
+    recorder = PeriodRecorder(stall_s=0.3)
     device, speaker, loop = start_loop(recorder)
     with device, loop:
         speaker.enqueue_audio(tone(4.0), SAMPLE_RATE_HZ)

@@ -7,12 +7,12 @@ import os
 import threading
 
 import numpy as np
-from recorder import Recorder
 
 from appliance.audio.factory import open_device
 from appliance.audio.loop import DuplexLoop
 from appliance.audio.room import RoomSettings
 from appliance.audio.speaker import Speaker
+from appliance.audio.testing import PeriodRecorder
 from appliance.config import AudioSettings
 
 SETTINGS = AudioSettings(backend="sim", realtime_priority=0)
@@ -21,7 +21,7 @@ SETTINGS = AudioSettings(backend="sim", realtime_priority=0)
 def rig(settings: AudioSettings = SETTINGS):
     device = open_device(settings, RoomSettings(rt60_s=0))
     speaker = Speaker(device, settings)
-    recorder = Recorder()
+    recorder = PeriodRecorder()
     return device, speaker, recorder, DuplexLoop(device, speaker, recorder, settings.realtime_priority)
 
 
@@ -63,7 +63,7 @@ def test_realtime_priority_is_applied_or_logged_once(caplog):
     device, speaker, recorder, loop = rig(settings)
     policies: list[int] = []
 
-    class PolicyProbe(Recorder):
+    class PolicyProbe(PeriodRecorder):
         def on_period(self, *args) -> None:
             if not policies:
                 policies.append(os.sched_getscheduler(0))

@@ -6,11 +6,11 @@ import threading
 
 import numpy as np
 import pytest
-from recorder import Recorder
 
 from appliance.audio.loop import DuplexLoop
 from appliance.audio.room import RoomSettings, SimulatedRoom
 from appliance.audio.speaker import Speaker, raised_cosine_fade
+from appliance.audio.testing import PeriodRecorder
 from appliance.config import AudioSettings
 from appliance.messages import SpeechChunk
 
@@ -23,7 +23,7 @@ def rig(rewind: bool = True):
     room = SimulatedRoom(DRY_ROOM, settings.period_ms, settings.periods)
     room.open()
     speaker = Speaker(room, settings)
-    return room, speaker, DuplexLoop(room, speaker, Recorder())
+    return room, speaker, DuplexLoop(room, speaker, PeriodRecorder())
 
 
 @pytest.mark.parametrize("rewind", [True, False])

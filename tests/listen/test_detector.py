@@ -6,8 +6,8 @@ import dataclasses
 
 import numpy as np
 import pytest
-from recording_speaker import RecordingSpeaker
 
+from appliance.audio.testing import RecordingSpeaker
 from appliance.config import DetectorSettings
 from appliance.listen.detector import BargeInDetector, DetectorState, FrameEvidence, is_caller_speech
 from appliance.messages import BargeIn, BargeInDuck, BargeInRelease

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from recording_speaker import RecordingSpeaker
 
+from appliance.audio.testing import RecordingSpeaker
 from appliance.audiofile import read_wav
 from appliance.config import AecSettings, Config, DetectorSettings
 from appliance.listen.frontend import FrontEnd, VadInput

@@ -23,6 +23,14 @@ from collections.abc import Callable
 from typing import Any
 
 from appliance.agent.history import ChunkPlacement, split_heard
+from appliance.agent.vocabulary import (
+    AgentCut,
+    AgentSpeechEnd,
+    FinalTranscript,
+    Ready,
+    StateChanged,
+    UserSpeechStart,
+)
 from appliance.config import ScreenSettings
 
 View = dict[str, Any]
@@ -58,19 +66,19 @@ class ScreenView:
     def on_event(self, record: dict[str, Any]) -> None:
         """An event-log record (subscribe this to the EventLog)."""
         event = record["event"]
-        if event == "ready":
+        if event == Ready.name:
             self._ready = True
-        elif event == "state":
+        elif event == StateChanged.name:
             self._on_state(record["state"])
-        elif event == "user_speech_start":
+        elif event == UserSpeechStart.name:
             self._caller, self._caller_final = "", False
-        elif event == "transcript":
+        elif event == FinalTranscript.name:
             self._caller = record.get("text", "")
             self._caller_final = bool(record.get("final", True))
-        elif event == "barge_in_stop":
+        elif event == AgentCut.name:
             heard, _ = split_heard(int(record["played_samples"]), self._placements)
             self._heard, self._cut, self._playing = len(heard), True, False
-        elif event == "agent_speech_end":
+        elif event == AgentSpeechEnd.name:
             self._heard, self._playing = len(self._words), False
         else:
             return
