@@ -17,6 +17,9 @@ import json
 from appliance.commands import config_from
 
 FEED_SAMPLES = 1280
+QUIET_DBFS = -60.0
+"""A VAD window quieter than this (RMS) is not speech and the VAD is not asked: a
+recording of digital silence then costs nothing."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,10 +40,15 @@ def speech_spans(samples, vad, threshold: float, before_ms: float,
 
     vad.reset()
     before, after = samples_for_ms(before_ms), samples_for_ms(after_ms)
+    samples = np.asarray(samples)
+    padded = np.zeros(-(-len(samples) // WINDOW_SAMPLES) * WINDOW_SAMPLES, dtype=np.float64)
+    padded[:len(samples)] = samples
+    mean_square = np.mean((padded.reshape(-1, WINDOW_SAMPLES) / 32768.0) ** 2, axis=1)
+    loud = mean_square >= 10 ** (QUIET_DBFS / 10)
     spans: list[tuple[int, int]] = []
     for start in range(0, len(samples), WINDOW_SAMPLES):
         window = samples[start:start + WINDOW_SAMPLES]
-        if vad.accept(np.asarray(window)) < threshold:
+        if not loud[start // WINDOW_SAMPLES] or vad.accept(window) < threshold:
             continue
         span = (max(0, start - before), min(len(samples), start + window.size + after))
         if spans and span[0] <= spans[-1][1]:
