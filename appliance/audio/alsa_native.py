@@ -88,9 +88,11 @@ class NativePcm:
             self._view.handle = None  # pyalsaaudio must not close (or free) it again
             closed.set()
 
-        threading.Thread(target=close, name="alsa-close", daemon=True).start()
+        closer = threading.Thread(target=close, name="alsa-close", daemon=True)
+        closer.start()
         if closed.wait(timeout_s):
             return True
+        closer.name += " (given up)"  # runtime.shutdown does not wait for it
         _LEFT_BEHIND.append(self._pcm)
         ctypes.pythonapi.Py_IncRef(ctypes.py_object(self._pcm))  # never freed, even at exit
         log.error("an ALSA PCM did not close within %.1f s (its sound server is gone); "

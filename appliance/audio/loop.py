@@ -25,6 +25,8 @@ import os
 import threading
 import time
 
+import numpy as np
+
 from appliance.audio.device import AudioDevice
 from appliance.audio.speaker import Speaker
 from appliance.messages import PeriodSink
@@ -57,11 +59,11 @@ class DuplexLoop:
         """One period: pull, exchange, tell the sink."""
         self._deliver(*self._exchange())
 
-    def _exchange(self):
+    def _exchange(self) -> tuple[np.ndarray, np.ndarray]:
         played = self.speaker.pull(self.device.period_samples)
         return self.device.exchange(played), played
 
-    def _deliver(self, mic, played) -> None:
+    def _deliver(self, mic: np.ndarray, played: np.ndarray) -> None:
         period = self.device.period_samples
         alignment = (self.device.xruns, self.speaker.drops)
         realign, self._alignment = alignment != self._alignment, alignment
@@ -136,7 +138,8 @@ class DuplexLoop:
         if self._thread is not None:
             self._thread.join(_JOIN_TIMEOUT_S)
             if self._thread.is_alive():
-                log.error("duplex loop did not stop within %.1f s", _JOIN_TIMEOUT_S)
+                log.error("duplex loop did not stop within %.1f s; left behind", _JOIN_TIMEOUT_S)
+                self._thread.name += " (given up)"  # runtime.shutdown does not wait for it
             self._thread = None
 
     close = stop

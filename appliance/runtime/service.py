@@ -44,14 +44,14 @@ FADE_OUT_WAIT_S = 0.5
 """On stop, how long the loop may run to play the fade of a reply cut short, seconds."""
 REOPEN_FIRST_S = 0.1
 """First wait before reopening a sound card that failed, seconds; doubles per attempt."""
-STALL_S = 3.0
-"""A loop that has run and then spends this long inside one period is stuck in the card
-(PulseAudio killed inside a read): it is given up and the card reopened, seconds. Well
-under WatchdogSec, so the kiosk recovers before systemd restarts it."""
 REOPEN_MAX_S = 5.0
 """Longest wait between two attempts, seconds. The watchdog is quiet meanwhile (the loop
 does not advance), so systemd restarts the whole service after WatchdogSec if the card
 stays away; a card that comes back sooner is picked up without losing the conversation."""
+STALL_S = 3.0
+"""A loop that has run and then spends this long inside one period is stuck in the card
+(PulseAudio killed inside a read): it is given up and the card reopened, seconds. Well
+under WatchdogSec, so the kiosk recovers before systemd restarts it."""
 
 
 class KioskService:
@@ -191,6 +191,7 @@ def run_service(config: Config, events_path: Path | None,
         if log.isEnabledFor(logging.DEBUG):
             log.debug("debug logging: %s kept at info, as they would log what the agent says",
                       ", ".join(held))
+    already_running = threading.enumerate()
     with EventLog(events_path, config.privacy) as events:
         if timeline is not None:
             events.subscribe(timeline)
@@ -201,4 +202,4 @@ def run_service(config: Config, events_path: Path | None,
             service.run()
         finally:
             service.close()
-    return shutdown.finish(0)
+    return shutdown.finish(0, already_running)

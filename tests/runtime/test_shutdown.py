@@ -34,10 +34,11 @@ def synthesize(text):  # eight sentences: most of the time inside onnxruntime
     started.set()
     return list(voice.synthesize(text))[0]
 
+already_running = __import__("threading").enumerate()
 reply = Reply([text], synthesize)
 started.wait(30)
 reply.cancel(join_timeout=0.05)          # the worker is still inside piper
-sys.exit(shutdown.finish(0))
+sys.exit(shutdown.finish(0, already_running))
 """
 
 
