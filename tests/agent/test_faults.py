@@ -25,6 +25,8 @@ from appliance.config import Config
 from appliance.messages import SAMPLE_RATE_HZ, BargeInDuck, State
 from appliance.runtime.pipeline import Pipeline
 
+pytestmark = pytest.mark.slow   # a whole pipeline: VAD, ASR, TTS
+
 QUESTION = "Can you tell me about breakfast and dinner?"
 
 

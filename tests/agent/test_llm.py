@@ -17,6 +17,8 @@ from appliance.config import Config
 from appliance.errors import ModelError
 from appliance.messages import SpeechChunk, WordTiming
 
+pytestmark = pytest.mark.slow   # llama.cpp with SmolLM2
+
 CONFIG = Config()
 SETTINGS = replace(CONFIG.llm, temperature=0.0, max_tokens=48, timeout_s=60.0,
                    interruption_note="The guest interrupted you there.")

@@ -3,9 +3,12 @@ person's words (the real pipeline in the simulated room, as in test_turns.py).""
 
 from __future__ import annotations
 
+import pytest
 from test_turns import _ask_a_question, kiosk  # noqa: F401 - kiosk is a fixture
 
 from appliance.messages import State
+
+pytestmark = pytest.mark.slow   # a whole pipeline: VAD, ASR, TTS
 
 
 def test_the_history_is_forgotten_when_the_kiosk_returns_to_idle(kiosk):  # noqa: F811

@@ -13,6 +13,8 @@ from appliance.config import Config
 from appliance.messages import SAMPLE_RATE_HZ, State
 from appliance.runtime.pipeline import Pipeline
 
+pytestmark = pytest.mark.slow   # a whole pipeline: VAD, ASR, TTS
+
 LIMIT_S = 40.0
 
 

@@ -16,6 +16,8 @@ import pytest
 
 from appliance.cli import main
 
+pytestmark = pytest.mark.slow   # the whole benchmark suite through every model
+
 SUITE = Path(__file__).resolve().parent / "suite"
 ROW_KEYS = {"name", "kind", "outcome", "onset_to_duck_ms", "onset_to_silence_ms",
             "heard_words_truth", "heard_words_recorded", "erle_db"}

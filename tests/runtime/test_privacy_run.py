@@ -30,7 +30,7 @@ from appliance.config import load_config
 from appliance.messages import State
 from appliance.runtime.service import run_service
 
-pytestmark = pytest.mark.alsa
+pytestmark = [pytest.mark.alsa, pytest.mark.slow]   # the kiosk process with every model
 
 STOP_TIMEOUT_S = 180.0
 LOG_VOCABULARY = (EVENT_NAMES | {state.value for state in State}

@@ -21,7 +21,7 @@ from appliance.config import Config
 from appliance.messages import SAMPLE_RATE_HZ
 from appliance.speech.tts import Synthesizer
 
-pytestmark = pytest.mark.alsa
+pytestmark = [pytest.mark.alsa, pytest.mark.slow]   # the kiosk process with every model
 
 EVENT_TIMEOUT_S = 60.0
 

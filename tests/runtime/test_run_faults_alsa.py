@@ -17,7 +17,7 @@ from pulse import PrivatePulse, PulseStartError
 from test_run_alsa import CONFIG, EventTail, caller_lines, stop  # noqa: F401 - caller_lines is a fixture
 from test_service_faults import Systemd
 
-pytestmark = pytest.mark.alsa
+pytestmark = [pytest.mark.alsa, pytest.mark.slow]   # the kiosk process with every model
 
 UNIT = Path(__file__).parents[2] / "systemd" / "appliance.service"
 

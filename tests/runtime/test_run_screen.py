@@ -19,7 +19,7 @@ import pytest
 from pulse import KIOSK_AUDIO_CONFIG
 from test_run_alsa import EventTail, stop
 
-pytestmark = pytest.mark.alsa
+pytestmark = [pytest.mark.alsa, pytest.mark.slow]   # the kiosk process with every model
 
 
 def test_run_serves_the_screen_and_its_talk_button_is_push_to_talk(pulse, tmp_path):

@@ -28,6 +28,8 @@ from appliance.errors import AudioDeviceError
 from appliance.messages import SAMPLE_RATE_HZ
 from appliance.runtime.service import STALL_S, KioskService
 
+pytestmark = pytest.mark.slow   # the service with a whole pipeline
+
 BUTTON_PIN = 17
 WATCHDOG_USEC = 400_000          # pings every 0.2 s
 QUIET_WINDOW_S = 1.0             # five ping intervals with no ping = the watchdog is quiet

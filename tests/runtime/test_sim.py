@@ -15,6 +15,8 @@ from appliance.messages import SAMPLE_RATE_HZ
 from appliance.runtime.script import load_script
 from appliance.runtime.sim import run_sim
 
+pytestmark = pytest.mark.slow   # whole simulated conversations with every model
+
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory):
