@@ -33,7 +33,7 @@ APT_PACKAGES := build-essential cmake pkg-config swig python3-venv python3-dev \
 	espeak-ng sox pulseaudio pulseaudio-utils libasound2-plugins alsa-utils systemd strace \
 	chromium chromium-driver asterisk-core-sounds-en-wav
 
-.PHONY: demo test setup lint bench soak eval-answers eval-asr clean-setup wheelhouse image image-test image-test-arm64
+.PHONY: demo test setup lint bench peers bench-peers test-peers soak eval-answers eval-asr clean-setup wheelhouse image image-test image-test-arm64
 
 demo: setup
 	@$(BIN)/appliance sim --out out/demo
@@ -45,6 +45,48 @@ test: setup
 bench: setup
 	@$(BIN)/appliance bench tests/bench/suite --json out/bench.json --plot out/bench.png
 	@$(BIN)/appliance bench tests/bench/held-back --json out/bench-held-back.json --plot out/bench-held-back.png
+
+# The optional peers the bench compares speex with (docs/bench.md), never needed by `make test`:
+# WebRTC's AEC3 (aec-audio-processing, no Linux wheel: built from source once into a wheel
+# outside the tree, about 3 minutes on 2 cores) and the legacy WebRTC AEC of Debian's
+# libwebrtc-audio-processing (C++ only: a small extern "C" shim compiled with g++, portable
+# flags, into the venv's lib/ where appliance/listen/aec/webrtc_legacy.py loads it).
+AEC3_VERSION := $(shell sed -n 's/^aec-audio-processing==//p' constraints.txt)
+AEC3_WHEELS := $(HOME)/.cache/appliance-build/aec-audio-processing-$(AEC3_VERSION)
+PEERS_APT := libwebrtc-audio-processing-dev
+LEGACY_SHIM := $(VENV)/lib/libappliance_webrtc_legacy.so
+
+peers: $(STAMPS)/peers
+
+$(STAMPS)/peers: constraints.txt tools/peers/webrtc_legacy_shim.cpp $(STAMPS)/venv
+	@dpkg-query -W -f='$${Status}' $(PEERS_APT) 2>/dev/null | grep -q "install ok installed" || { \
+		echo "peers: installing $(PEERS_APT)"; $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+			--no-install-recommends $(PEERS_APT) >/dev/null; }
+	@if ! ls $(AEC3_WHEELS)/aec_audio_processing-*.whl >/dev/null 2>&1; then \
+		echo "peers: building aec-audio-processing $(AEC3_VERSION) (WebRTC AEC3) from source, once;" \
+			"about 3 minutes on 2 cores"; \
+		partial=$(AEC3_WHEELS).partial.$$$$ && \
+		$(PIP) wheel --no-deps --no-cache-dir --no-binary aec-audio-processing \
+			aec-audio-processing==$(AEC3_VERSION) -w $$partial && \
+		mkdir -p $(AEC3_WHEELS) && mv $$partial/aec_audio_processing-*.whl $(AEC3_WHEELS)/ && \
+		rm -rf $$partial; \
+	fi
+	@$(PIP) install -c constraints.txt --find-links $(AEC3_WHEELS) --only-binary aec-audio-processing \
+		aec-audio-processing==$(AEC3_VERSION)
+	@echo "peers: compiling the legacy WebRTC AEC shim into $(LEGACY_SHIM)"
+	@g++ -O2 -fPIC -shared -std=c++11 $$(pkg-config --cflags webrtc-audio-processing) \
+		tools/peers/webrtc_legacy_shim.cpp -o $(LEGACY_SHIM) $$(pkg-config --libs webrtc-audio-processing)
+	@touch $@
+
+# Speex and both WebRTC cancellers behind the same VAD and detector, on both halves, in one
+# run: out/peers/comparison.md (misses, false stops, latencies, ERLE, CPU per period).
+bench-peers: setup peers
+	@$(BIN)/python -m appliance.bench.peers --out out/peers tests/bench/suite tests/bench/held-back
+
+# The tests that run the peers' real work (deselected, and counted as such, by `make test`).
+test-peers: setup peers
+	@$(BIN)/python -m pytest -q --peers -m peers
 
 # The answer evaluation (tests/answers/): accuracy, invented facts, fallbacks and
 # first-clause latency on the tuning and the held-back half, through `appliance ask`.

@@ -52,6 +52,10 @@ class AudioSettings:
 
 @dataclass(frozen=True)
 class AecSettings:
+    engine: str = setting(
+        "speex", "echo canceller: speex (built in); webrtc-aec3 or webrtc-legacy are optional peers "
+        "(make peers) the bench compares it with", choices=("speex", "webrtc-aec3", "webrtc-legacy"),
+    )
     frame_ms: int = setting(10, "echo canceller frame, milliseconds", choices=(10, 20))
     filter_ms: int = setting(256, "echo canceller filter length (tail), milliseconds", min=32, max=500)
     extra_delay_ms: float = setting(
@@ -101,6 +105,12 @@ class DetectorSettings:
         0.5, "Silero probability enough to duck (never to cut) when the residual clears the echo "
         "bound by double_talk_margin_db; under vad_threshold it ducks soft onsets sooner (0.3 did on "
         "the bench, but kept the sim's correction from cutting: off until understood)", min=0, max=1,
+    )
+    duck_energy_margin_db: float = setting(
+        15.0, "a residual this far above the echo bound ducks the agent whatever the VAD says yet "
+        "(Silero lags soft real onsets by 50-130 ms); such a duck is confirmed into a cut only by "
+        "vad_threshold speech, so a cough or a door ducks for a moment and restores; decibels; 60 = off",
+        min=0, max=60,
     )
     vad_cleaned_below_erle_db: float = setting(
         15.0, "the VAD listens to the suppressed signal instead of the linear residual while the "

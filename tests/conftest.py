@@ -3,6 +3,11 @@
 
 If PulseAudio cannot start, every test that needs it FAILS with the reason:
 an ALSA test that silently skipped would count as passing without running.
+
+Tests marked `peers` run the optional WebRTC cancellers (`make peers`). They
+are deselected unless `--peers` is given (`make test-peers`), which pytest
+counts in its summary line ("N deselected"); selected, a peer that is not
+installed fails the test with the install step.
 """
 
 from __future__ import annotations
@@ -15,6 +20,20 @@ import pytest
 from pulse import PrivatePulse, PulseStartError
 
 from appliance.device.journal import setup_logging
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--peers", action="store_true",
+                     help="run the tests of the optional WebRTC cancellers (make peers first)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--peers"):
+        return
+    deselected = [item for item in items if item.get_closest_marker("peers")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker("peers")]
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from appliance.bench.agent import UtteranceCache
@@ -23,8 +24,16 @@ from appliance.speech.tts import Synthesizer
 from appliance.speech.wake import WakeWordDetector
 
 
-def run_suite(suite_dir: Path, config: Config, json_path: Path, plot_path: Path | None,
-              say: Callable[[str], None] = print) -> dict:
+@dataclass(frozen=True)
+class SuiteRun:
+    """The report (BENCH.md's keys) and the mean CPU per 10 ms period of each stage, ms."""
+
+    report: dict
+    cpu_ms_per_period: dict[str, float]
+
+
+def run_suite(suite_dir: Path, config: Config, json_path: Path | None, plot_path: Path | None,
+              say: Callable[[str], None] = print) -> SuiteRun:
     scenarios, problems = load_suite(suite_dir)
     errors = [str(problem) for problem in problems]
     for line in errors:
@@ -54,22 +63,34 @@ def run_suite(suite_dir: Path, config: Config, json_path: Path, plot_path: Path 
                 f"  silence {row['onset_to_silence_ms']} ms  ERLE {row['erle_db']} dB")
     if wake is not None:
         wake.close()
-    say(stage_costs(runs))
+    cpu = cpu_ms_per_period(runs)
+    say("CPU per 10 ms period: " + ", ".join(f"{name} {ms:.3f} ms" for name, ms in cpu.items()))
     report = build_report([run.result for run in runs], errors)
-    write_report(report, json_path)
+    if json_path is not None:
+        write_report(report, json_path)
     if plot_path is not None:
         from appliance.bench.plot import plot
 
         plot(runs, plot_path)
-    return report
+    return SuiteRun(report, cpu)
 
 
-def stage_costs(runs: list[RunOutput]) -> str:
-    """One line: mean CPU time per 10 ms period of each always-on stage over the suite."""
+def with_engine(config: Config, engine: str | None) -> Config:
+    """The config with `aec.engine` replaced, after checking that the engine is installed
+    (a missing peer is one line naming the install step, before any scenario runs)."""
+    from appliance.listen.aec.engine import check_engine
+
+    if engine is not None:
+        config = dataclasses.replace(config, aec=dataclasses.replace(config.aec, engine=engine))
+    check_engine(config.aec.engine)
+    return config
+
+
+def cpu_ms_per_period(runs: list[RunOutput]) -> dict[str, float]:
+    """Mean CPU time per 10 ms period of each always-on stage over the suite, milliseconds."""
     totals: dict[str, float] = {}
     periods = sum(run.periods for run in runs)
     for run in runs:
         for name, cost in run.stage_costs.items():
             totals[name] = totals.get(name, 0.0) + cost.cpu_s
-    parts = [f"{name} {1000.0 * cpu_s / max(periods, 1):.3f} ms" for name, cpu_s in totals.items()]
-    return "CPU per 10 ms period: " + ", ".join(parts)
+    return {name: 1000.0 * cpu_s / max(periods, 1) for name, cpu_s in totals.items()}

@@ -1,4 +1,4 @@
-"""`appliance bench SUITE_DIR --json REPORT.json [--plot PLOT.png]`: the barge-in benchmark (BENCH.md)."""
+"""`appliance bench SUITE_DIR --json REPORT.json [--plot PLOT.png] [--aec NAME]`: the barge-in benchmark."""
 
 from __future__ import annotations
 
@@ -8,23 +8,30 @@ from pathlib import Path
 
 from appliance.commands import config_from
 
+# The names of appliance.listen.aec.engine.ENGINES, without importing numpy for --help.
+ENGINE_NAMES = ("speex", "webrtc-aec3", "webrtc-legacy")
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("bench", help="run the barge-in benchmark on a scenario suite")
     parser.add_argument("suite", metavar="SUITE_DIR", help="directory of *.toml scenarios")
     parser.add_argument("--json", metavar="REPORT.json", required=True, help="report to write")
     parser.add_argument("--plot", metavar="PLOT.png", help="figure to write")
+    parser.add_argument("--aec", metavar="NAME", choices=ENGINE_NAMES,
+                        help="echo canceller behind the same VAD and detector: "
+                        f"{', '.join(ENGINE_NAMES)} (default: the config's aec.engine, speex)")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from appliance.bench.suite import run_suite
+    from appliance.bench.suite import run_suite, with_engine
     from appliance.outputs import writable_output
 
     json_path = writable_output(args.json, "--json", (".json",))
     plot_path = writable_output(args.plot, "--plot", (".png", ".svg", ".pdf")) if args.plot else None
-    report = run_suite(Path(args.suite), config_from(args), json_path, plot_path,
-                       say=lambda line: print(line, file=sys.stderr))
+    config = with_engine(config_from(args), args.aec)
+    report = run_suite(Path(args.suite), config, json_path, plot_path,
+                       say=lambda line: print(line, file=sys.stderr)).report
     print(_summary_line(report["summary"]))
     return 1 if report.get("errors") else 0
 

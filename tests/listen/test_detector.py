@@ -142,3 +142,28 @@ def test_a_soft_onset_ducks_on_weaker_vad_evidence_but_never_cuts_on_it():
     for index in range(60):
         detector.step(_evidence(index * 0.01, settings.duck_vad_threshold - 0.05, clear, erle_db))
     assert speaker.commands == [] and events == []
+
+
+def test_a_residual_far_above_the_echo_bound_ducks_before_the_vad_agrees_but_never_cuts():
+    settings = dataclasses.replace(SETTINGS, duck_energy_margin_db=12.0)
+    erle_db = 20.0
+    bound_db = -25 - erle_db
+    detector, speaker, events = _detector(settings)
+    for index in range(60):  # a soft real onset: loud, but Silero still at 0.1
+        detector.step(_evidence(index * 0.01, 0.1, bound_db + 13.0, erle_db))
+    assert speaker.commands == ["duck"] and detector.state is DetectorState.DUCKED
+    assert isinstance(events[0], BargeInDuck) and events[0].onset_t == 0.0
+    # A cough is loud enough for the loud-onset path (VAD 0.3, +20 dB): after a duck on
+    # loudness alone it still does not cut; the VAD's full evidence does, after confirm_ms.
+    for index in range(60, 120):
+        detector.step(_evidence(index * 0.01, 0.3, bound_db + 20.0, erle_db))
+    assert speaker.commands == ["duck"]
+    for index in range(120, 120 + SETTINGS.confirm_ms // 10):
+        detector.step(_evidence(index * 0.01, 0.9, bound_db + 20.0, erle_db))
+    assert speaker.commands == ["duck", "cut"]
+    # Under the energy margin (12 dB here, 15 by default): nothing at all.
+    for quieter, used in ((bound_db + 11.0, settings), (bound_db + 13.0, SETTINGS)):
+        detector, speaker, events = _detector(used)
+        for index in range(60):
+            detector.step(_evidence(index * 0.01, 0.1, quieter, erle_db))
+        assert speaker.commands == [] and events == []

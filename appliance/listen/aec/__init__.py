@@ -1,1 +1,2 @@
-"""Acoustic echo cancellation: speex through ctypes, and the canceller around it."""
+"""Acoustic echo cancellation: the canceller (delay line + engine), speex through ctypes, and the
+optional WebRTC peers behind the same `EchoEngine` interface."""

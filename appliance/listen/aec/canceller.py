@@ -1,4 +1,5 @@
-"""The kiosk's one echo canceller: delay alignment, speex AEC, residual suppression.
+"""The kiosk's one echo canceller: delay alignment, then an engine (speex by default)
+that cancels the echo and suppresses what the linear filter leaves.
 
 It lives for the whole process so the adapted filter is never thrown away.
 The reference is exactly what was written to the card, delayed by the
@@ -9,12 +10,13 @@ the delay line is rebuilt for the new delay but the filter is kept.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from appliance.config import AecSettings
-from appliance.listen.aec.speex import SpeexEcho, SpeexPreprocessor
+from appliance.listen.aec.engine import EchoEngine, create_engine
 from appliance.messages import SAMPLE_RATE_HZ, samples_for_ms
 
 
@@ -53,22 +55,21 @@ class ReferenceDelayLine:
 
 
 class EchoCanceller:
-    """Speex echo cancellation and (optionally) the preprocessor's residual suppression."""
+    """The reference delay line and the echo engine (`aec.engine`: speex by default)."""
 
-    def __init__(self, settings: AecSettings, rate_hz: int = SAMPLE_RATE_HZ) -> None:
+    def __init__(self, settings: AecSettings, rate_hz: int = SAMPLE_RATE_HZ,
+                 engine: EchoEngine | None = None) -> None:
         self.settings = settings
-        self.frame_samples = samples_for_ms(settings.frame_ms, rate_hz)
-        self._echo = SpeexEcho(self.frame_samples, samples_for_ms(settings.filter_ms, rate_hz), rate_hz)
-        self._suppressor: SpeexPreprocessor | None = None
-        if settings.residual_suppression:
-            self._suppressor = SpeexPreprocessor(self.frame_samples, rate_hz,
-                                                 settings.noise_suppress_db)
-            self._suppressor.set_echo_state(
-                self._echo, settings.echo_suppress_db, settings.echo_suppress_active_db
-            )
+        self._engine = create_engine(settings, rate_hz) if engine is None else engine
+        self.frame_samples = self._engine.frame_samples
         self._offset = samples_for_ms(settings.extra_delay_ms - settings.delay_margin_ms, rate_hz)
         self._delay_line = ReferenceDelayLine()
         self._aligned = False
+
+    @property
+    def linear_residual(self) -> bool:
+        """`cancel` returns the linear filter's residual (False: already suppressed by the engine)."""
+        return self._engine.linear_residual
 
     @property
     def reference_delay_samples(self) -> int:
@@ -83,7 +84,7 @@ class EchoCanceller:
 
     def cancel(self, mic: np.ndarray, played: np.ndarray, delay_samples: int,
                realign: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Linear cancellation only: (residual, aligned reference); a multiple of the frame."""
+        """Cancellation only: (residual, aligned reference); a multiple of the frame."""
         if len(mic) != len(played) or len(mic) % self.frame_samples:
             raise ValueError(
                 f"period of {len(mic)} mic / {len(played)} played samples is not a multiple "
@@ -93,28 +94,23 @@ class EchoCanceller:
             self._delay_line.realign(delay_samples + self._offset)
             self._aligned = True
         reference = self._delay_line.exchange(played)
-        residual = np.empty(len(mic), dtype=np.int16)
-        for start in range(0, len(mic), self.frame_samples):
-            frame = slice(start, start + self.frame_samples)
-            residual[frame] = self._echo.cancel(mic[frame], reference[frame])
-        return residual, reference
+        return self._by_frame(lambda frame: self._engine.cancel(mic[frame], reference[frame]),
+                              len(mic)), reference
 
     def suppress(self, residual: np.ndarray) -> np.ndarray:
         """Residual echo suppression of the frames just cancelled (identity when disabled)."""
-        if self._suppressor is None:
-            return residual.copy()
-        cleaned = np.empty_like(residual)
-        for start in range(0, len(residual), self.frame_samples):
+        return self._by_frame(lambda frame: self._engine.suppress(residual[frame]), len(residual))
+
+    def _by_frame(self, work: Callable[[slice], np.ndarray], count: int) -> np.ndarray:
+        out = np.empty(count, dtype=np.int16)
+        for start in range(0, count, self.frame_samples):
             frame = slice(start, start + self.frame_samples)
-            cleaned[frame] = self._suppressor.process(residual[frame])
-        return cleaned
+            out[frame] = work(frame)
+        return out
 
     def close(self) -> None:
-        """Free the speex states; safe to call twice."""
-        if self._suppressor is not None:
-            self._suppressor.close()
-            self._suppressor = None
-        self._echo.close()
+        """Free the engine; safe to call twice."""
+        self._engine.close()
 
     def __enter__(self) -> EchoCanceller:
         return self

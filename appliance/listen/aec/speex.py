@@ -1,4 +1,4 @@
-"""A small ctypes layer over libspeexdsp: the echo canceller and the preprocessor.
+"""A small ctypes layer over libspeexdsp: the echo canceller, the preprocessor, the engine.
 
 The `speexdsp` Python binding hides its echo state, and the preprocessor needs
 that state (`SPEEX_PREPROCESS_SET_ECHO_STATE`) to suppress the residual echo a
@@ -14,7 +14,9 @@ import ctypes.util
 
 import numpy as np
 
+from appliance.config import AecSettings
 from appliance.errors import MissingDependencyError
+from appliance.messages import samples_for_ms
 
 # From /usr/include/speex/speex_echo.h and speex_preprocess.h.
 SPEEX_ECHO_SET_SAMPLING_RATE = 24
@@ -186,3 +188,35 @@ class SpeexPreprocessor:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class SpeexEngine:
+    """The kiosk's default `EchoEngine`: speex's adaptive filter, then (optionally) the
+    preprocessor's residual echo suppression driven by the same echo state."""
+
+    linear_residual = True
+
+    def __init__(self, settings: AecSettings, rate_hz: int) -> None:
+        self.frame_samples = samples_for_ms(settings.frame_ms, rate_hz)
+        self._echo = SpeexEcho(self.frame_samples, samples_for_ms(settings.filter_ms, rate_hz), rate_hz)
+        self._suppressor: SpeexPreprocessor | None = None
+        if settings.residual_suppression:
+            self._suppressor = SpeexPreprocessor(self.frame_samples, rate_hz, settings.noise_suppress_db)
+            self._suppressor.set_echo_state(self._echo, settings.echo_suppress_db,
+                                            settings.echo_suppress_active_db)
+
+    def cancel(self, mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        return self._echo.cancel(mic, reference)
+
+    def suppress(self, residual: np.ndarray) -> np.ndarray:
+        return residual.copy() if self._suppressor is None else self._suppressor.process(residual)
+
+    def close(self) -> None:
+        if self._suppressor is not None:
+            self._suppressor.close()
+            self._suppressor = None
+        self._echo.close()
+
+
+def create(settings: AecSettings, rate_hz: int) -> SpeexEngine:
+    return SpeexEngine(settings, rate_hz)
