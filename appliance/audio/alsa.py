@@ -15,6 +15,12 @@ pyalsaaudio 0.11 reports an xrun as a negative return value (-EPIPE) and
 re-prepares the PCM itself on the next call; we count it, log it, refill the
 playback buffer to its target depth, and the duplex loop tells the echo
 canceller that alignment changed (the `xruns` counter moved).
+
+`avail`, `drop` and `close` go through `alsa_native` (GIL released): with the
+`pulse` plugin a dead sound server can deadlock them, and pyalsaaudio's own
+would then freeze the whole process instead of the loop thread alone. A
+close that hangs is given up after `CLOSE_TIMEOUT_S` and the PCM left behind,
+so the card can be reopened.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import alsaaudio
 import numpy as np
 import soxr
 
+from appliance.audio.alsa_native import native
 from appliance.audio.device import AudioDevice
 from appliance.audiofile import to_int16
 from appliance.config import AudioSettings
@@ -38,6 +45,9 @@ from appliance.errors import AudioDeviceError
 from appliance.messages import SAMPLE_RATE_HZ, samples_for_ms
 
 log = logging.getLogger(__name__)
+
+CLOSE_TIMEOUT_S = 1.0
+"""How long closing a PCM may take before it is left behind (its server is gone), seconds."""
 
 # Card sample formats we convert: ALSA constant, numpy container, full scale.
 _FORMATS = {
@@ -105,8 +115,13 @@ class _Pcm:
         self.asked = Granted(settings.card_format, settings.card_rate_hz, asked_channels,
                              samples_for_ms(settings.period_ms, settings.card_rate_hz),
                              settings.periods)
+        self.native = None
         self.pcm = self._construct(alsa_format)
         self.granted = self._read_back()
+        self.native = native(self.pcm, self.capture)
+        if self.native is None:
+            log.warning("%s %s: libasound not reachable through ctypes; a sound server that "
+                        "dies may freeze the process", kind, self.name)
         log.info("%s %s: asked %s; granted %s", kind, self.name, self.asked.describe(),
                  self.granted.describe())
         in_rate, out_rate = ((self.granted.rate_hz, SAMPLE_RATE_HZ) if self.capture
@@ -186,19 +201,38 @@ class _Pcm:
     def reset_resampler(self) -> None:
         self.resampler.clear()
 
+    def avail(self) -> int:
+        return self.native.avail() if self.native is not None else self.pcm.avail()
+
+    def drop(self) -> None:
+        if self.native is not None:
+            self.native.drop()
+        else:
+            self.pcm.drop()
+
     def close(self) -> None:
-        if self.pcm is not None:
-            if not self.capture:
-                self.pcm.drop()  # close() would otherwise drain what is queued
+        if self.pcm is None:
+            return
+        if not self.capture:
+            self.drop()  # close() would otherwise drain what is queued
+        if self.native is not None:
+            self.native.close(CLOSE_TIMEOUT_S)
+        else:
             self.pcm.close()
-            self.pcm = None
+        self.pcm = None
 
 
 class AlsaDevice(AudioDevice):
-    """Capture and playback PCMs on one card, seen at 16 kHz mono int16."""
+    """Capture and playback PCMs on one card, seen at 16 kHz mono int16.
 
-    def __init__(self, settings: AudioSettings) -> None:
+    `capture=False` opens the speaker only (`appliance say`): the capture
+    device is never touched, `exchange()` returns silence, and the blocking
+    playback write paces the loop once the card's buffer is full.
+    """
+
+    def __init__(self, settings: AudioSettings, capture: bool = True) -> None:
         self.settings = settings
+        self._with_capture = capture
         self._period = samples_for_ms(settings.period_ms)
         self._capture: _Pcm | None = None
         self._playback: _Pcm | None = None
@@ -232,18 +266,20 @@ class AlsaDevice(AudioDevice):
         return dict(self._granted)
 
     def open(self) -> None:
-        if self._capture is not None:
+        if self._playback is not None:
             return
-        capture = _Pcm(self.settings, "capture")
+        capture = _Pcm(self.settings, "capture") if self._with_capture else None
         try:
             self._playback = _Pcm(self.settings, "playback")
         except BaseException:
-            capture.close()
+            if capture is not None:
+                capture.close()
             raise
         self._capture = capture
-        self._granted = {"capture_asked": capture.asked, "capture_granted": capture.granted,
-                         "playback_asked": self._playback.asked,
+        self._granted = {"playback_asked": self._playback.asked,
                          "playback_granted": self._playback.granted}
+        if capture is not None:
+            self._granted |= {"capture_asked": capture.asked, "capture_granted": capture.granted}
 
     def _start(self) -> None:
         """Reopen capture, first read (starts the stream), then pre-fill the playback buffer.
@@ -254,14 +290,15 @@ class AlsaDevice(AudioDevice):
         loads its models, so that backlog (seconds) would delay every captured
         period for good; a capture stream that starts with the loop has none.
         """
-        self._capture.close()
-        self._capture = _Pcm(self.settings, "capture")
-        self._read_capture_period()
+        if self._with_capture:
+            self._capture.close()
+            self._capture = _Pcm(self.settings, "capture")
+            self._read_capture_period()
         self._write(self._playback.silence(self._playback.granted.periods - 1))
         self._started = True
 
     def exchange(self, playback: np.ndarray) -> np.ndarray:
-        if self._capture is None or self._playback is None:
+        if self._playback is None or (self._with_capture and self._capture is None):
             raise AudioDeviceError("audio device used before open() or after close()")
         if not self._started:
             self._start()
@@ -271,6 +308,8 @@ class AlsaDevice(AudioDevice):
             # first would leave a gap), silence behind restores the buffer depth.
             self._write(self._playback.to_card(playback))
             self._write(self._playback.silence(self._playback.granted.periods - 1))
+        if not self._with_capture:
+            self._captured = np.zeros(self._period, dtype=np.float32)
         while self._captured.size < self._period:
             self._read_capture_period()
         captured, self._captured = self._captured[: self._period], self._captured[self._period:]
@@ -280,20 +319,31 @@ class AlsaDevice(AudioDevice):
         return to_int16(captured)
 
     def _read_capture_period(self) -> None:
-        frames, data = self._capture.pcm.read()
+        capture = self._capture
+        frames, data = capture.pcm.read()
+        self._check_current(capture)
         if frames < 0:
             self._count_xrun("capture overrun")
             return
-        self._captured = np.concatenate([self._captured, self._capture.to_internal(data)])
+        self._captured = np.concatenate([self._captured, capture.to_internal(data)])
 
     def _write(self, data: bytes) -> None:
         if not data:
             return
-        if self._playback.pcm.write(data) < 0:
+        playback = self._playback
+        written = playback.pcm.write(data)
+        self._check_current(playback)
+        if written < 0:
             self._count_xrun("playback underrun")
             # pyalsaaudio re-prepares on the next call; restore the depth, then the data.
-            self._playback.pcm.write(self._playback.silence(self._playback.granted.periods - 1))
-            self._playback.pcm.write(data)
+            playback.pcm.write(playback.silence(playback.granted.periods - 1))
+            playback.pcm.write(data)
+
+    def _check_current(self, pcm: _Pcm) -> None:
+        """A read or write that returns after the card was given up and reopened (a loop
+        thread left behind) must not touch the new PCMs."""
+        if pcm is not self._capture and pcm is not self._playback:
+            raise AudioDeviceError(f"{pcm.key}: a call returned after the device was reopened")
 
     def _count_xrun(self, what: str) -> None:
         self._xruns += 1
@@ -303,17 +353,17 @@ class AlsaDevice(AudioDevice):
     def _update_delay(self) -> None:
         """Playback buffer fill plus capture backlog, converted to 16 kHz samples."""
         playback, capture = self._playback, self._capture
-        avail = playback.pcm.avail()
+        avail = playback.avail()
         fill = playback.granted.buffer_frames - avail if avail >= 0 else 0
-        backlog = max(capture.pcm.avail(), 0)
         self._queued = fill * SAMPLE_RATE_HZ // playback.granted.rate_hz
-        self._delay = (self._queued + backlog * SAMPLE_RATE_HZ // capture.granted.rate_hz
-                       + self._captured.size)
+        self._delay = self._queued + self._captured.size
+        if capture is not None:
+            self._delay += max(capture.avail(), 0) * SAMPLE_RATE_HZ // capture.granted.rate_hz
 
     def drop_playback(self) -> None:
         if self._playback is None or not self._started:
             return
-        self._playback.pcm.drop()
+        self._playback.drop()
         self._playback.reset_resampler()
         self._queued = 0
         self._refill = True

@@ -17,13 +17,15 @@ if TYPE_CHECKING:
 
 
 def open_device(
-    settings: AudioSettings, room: RoomSettings | None = None, seed: int | None = None
+    settings: AudioSettings, room: RoomSettings | None = None, seed: int | None = None,
+    capture: bool = True,
 ) -> AudioDevice:
     """The device named by `settings.backend`, opened.
 
     "alsa" opens the capture and playback PCMs of the config; "sim" builds a
     simulated room (`room`, default settings when None) with the same period
     and queue depth, so that latencies measured on either are comparable.
+    `capture=False` (playing only) leaves the ALSA capture device closed.
     """
     if settings.backend == "sim":
         from appliance.audio.room import RoomSettings, SimulatedRoom
@@ -34,6 +36,6 @@ def open_device(
     else:
         from appliance.audio.alsa import AlsaDevice
 
-        device = AlsaDevice(settings)
+        device = AlsaDevice(settings, capture=capture)
     device.open()
     return device

@@ -11,6 +11,11 @@ captured changed: after an xrun, or after a cut dropped what the card held.
 
 `run_periods(n)` runs the same cycle synchronously without a thread, which
 is how the bench drives the simulated room faster than real time.
+
+A card can also stop answering without an error (PulseAudio killed inside a
+read): `stalled_s()` says how long the running thread has been inside one
+period, so the supervisor can give up on it. A thread given up that wakes
+later drops what it read and ends, and never sets `error`.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
+
+import numpy as np
 
 from appliance.audio.device import AudioDevice
 from appliance.audio.speaker import Speaker
@@ -44,17 +52,25 @@ class DuplexLoop:
         self._alignment = (device.xruns, speaker.drops)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._last_period_at = time.monotonic()
+        self._periods_at_start = 0
 
     def step(self) -> None:
         """One period: pull, exchange, tell the sink."""
+        self._deliver(*self._exchange())
+
+    def _exchange(self) -> tuple[np.ndarray, np.ndarray]:
+        played = self.speaker.pull(self.device.period_samples)
+        return self.device.exchange(played), played
+
+    def _deliver(self, mic: np.ndarray, played: np.ndarray) -> None:
         period = self.device.period_samples
-        played = self.speaker.pull(period)
-        mic = self.device.exchange(played)
         alignment = (self.device.xruns, self.speaker.drops)
         realign, self._alignment = alignment != self._alignment, alignment
         t = self.periods_done * period / self.device.rate_hz
         self.sink.on_period(mic, played, t, self.device.output_delay_samples, realign)
         self.periods_done += 1
+        self._last_period_at = time.monotonic()
 
     def run_periods(self, n: int) -> None:
         """Run `n` periods in the caller's thread (simulated room, calibration)."""
@@ -64,8 +80,11 @@ class DuplexLoop:
     def start(self) -> None:
         if self._thread is not None:
             return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="duplex-loop", daemon=True)
+        self._stop = threading.Event()  # each thread its own: one given up keeps its stop set
+        self._last_period_at = time.monotonic()
+        self._periods_at_start = self.periods_done
+        self._thread = threading.Thread(target=self._run, args=(self._stop,), name="duplex-loop",
+                                        daemon=True)
         self._thread.start()
 
     def restart(self) -> None:
@@ -83,14 +102,26 @@ class DuplexLoop:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def _run(self) -> None:
+    def stalled_s(self) -> float:
+        """How long the running thread has been inside one period, seconds; 0 when it is
+        not running or has not finished its first period since (re)start (opening a
+        capture stream can take seconds)."""
+        if not self.running or self.periods_done == self._periods_at_start:
+            return 0.0
+        return time.monotonic() - self._last_period_at
+
+    def _run(self, stop: threading.Event) -> None:
         self._raise_priority()
         try:
-            while not self._stop.is_set():
-                self.step()
+            while not stop.is_set():
+                mic, played = self._exchange()
+                if stop.is_set():
+                    break  # given up while inside the card: this period belongs to nobody
+                self._deliver(mic, played)
         except Exception as error:  # the supervisor decides what to do; we say why
-            self.error = error
-            log.error("duplex loop stopped: %s", error)
+            if not stop.is_set():
+                self.error = error
+                log.error("duplex loop stopped: %s", error)
 
     def _raise_priority(self) -> None:
         if self.realtime_priority <= 0:
@@ -107,7 +138,8 @@ class DuplexLoop:
         if self._thread is not None:
             self._thread.join(_JOIN_TIMEOUT_S)
             if self._thread.is_alive():
-                log.error("duplex loop did not stop within %.1f s", _JOIN_TIMEOUT_S)
+                log.error("duplex loop did not stop within %.1f s; left behind", _JOIN_TIMEOUT_S)
+                self._thread.name += " (given up)"  # runtime.shutdown does not wait for it
             self._thread = None
 
     close = stop

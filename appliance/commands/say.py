@@ -22,13 +22,18 @@ def run(args: argparse.Namespace) -> int:
 
     from appliance.audiofile import write_wav
     from appliance.outputs import writable_output
+    from appliance.speech.markup import strip_markup
     from appliance.speech.tts import Synthesizer
 
     config = config_from(args)
     if args.out is not None:
         writable_output(args.out, "--out", (".wav",))
+    text, tags = strip_markup(args.text)
+    if tags:
+        print(f"appliance: say: piper reads plain text; tags not spoken: "
+              f"{', '.join(f'<{tag}>' for tag in tags)}", file=sys.stderr)
     with Synthesizer(config.tts, config.models_dir()) as synthesizer:
-        chunks = list(synthesizer.synthesize(args.text))
+        chunks = list(synthesizer.synthesize(text))
     if not chunks:
         print(f"appliance: say: {args.text!r} has no words to speak", file=sys.stderr)
         return 1
@@ -65,12 +70,13 @@ class _UntilQuiet:
 
 
 def _play(config, chunks) -> None:
-    """Through the configured device, with the same speaker queue and loop as the kiosk."""
+    """Through the configured speaker, with the same speaker queue and loop as the kiosk;
+    the microphone is not opened (a kiosk without one can still speak)."""
     from appliance.audio.factory import open_device
     from appliance.audio.loop import DuplexLoop
     from appliance.audio.speaker import Speaker
 
-    with open_device(config.audio) as device:
+    with open_device(config.audio, capture=False) as device:
         speaker = Speaker(device, config.audio)
         sink = _UntilQuiet(speaker)
         with DuplexLoop(device, speaker, sink, config.audio.realtime_priority) as loop:

@@ -6,15 +6,20 @@ starts), and WATCHDOG=1 only while the loop's own period counter advances.
 That is the whole point: a stalled audio loop stops the pings and systemd
 restarts the service, while a slow LLM reply (another thread) changes nothing.
 
-Messages go through systemd-python's `sd_notify` wrapper, which reads
-$NOTIFY_SOCKET at each call; without it (a laptop, a test run) every call is a
-no-op. A failing send is logged once and never raised: the kiosk keeps talking.
+Each message is one datagram to $NOTIFY_SOCKET, read at each call as sd_notify
+does; without it (a laptop, a test run) every call is a no-op. The send never
+waits: STATUS= follows every state change on the conversation thread, and a
+socket nobody reads fills after a few datagrams (systemd-python's wrapper then
+blocked the whole process, GIL held). A full socket drops the message with one
+log line per run of drops; a failing send is logged once and never raised: the
+kiosk keeps talking.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 from collections.abc import Callable, Mapping
 
@@ -46,6 +51,7 @@ class Notifier:
 
     def __init__(self) -> None:
         self._failed = False
+        self._dropping = False
 
     @property
     def enabled(self) -> bool:
@@ -68,17 +74,27 @@ class Notifier:
         return self._send("STOPPING=1")
 
     def _send(self, message: str) -> bool:
-        if not self.enabled:
+        address = os.environ.get("NOTIFY_SOCKET", "")
+        if not address:
             return False
-        from systemd import daemon
-
+        if address.startswith("@"):  # an abstract socket, as systemd writes it
+            address = "\0" + address[1:]
         try:
-            return bool(daemon.notify(message))
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+                sock.sendto(message.encode(), socket.MSG_DONTWAIT, address)
+        except BlockingIOError:
+            if not self._dropping:
+                log.warning("sd_notify: %s is full (nobody reads it); dropped %s",
+                            address, message.split("\n")[0])
+                self._dropping = True
+            return False
         except OSError as error:
             if not self._failed:
-                log.warning("sd_notify to %s failed: %s", os.environ.get("NOTIFY_SOCKET"), error)
+                log.warning("sd_notify to %s failed: %s", address, error)
                 self._failed = True
             return False
+        self._dropping = False
+        return True
 
 
 class Watchdog:

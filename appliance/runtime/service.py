@@ -30,9 +30,9 @@ from appliance.config import Config
 from appliance.device.gpio import Amplifier, PushToTalk, StatusLed
 from appliance.device.journal import hold_word_loggers
 from appliance.device.notify import Notifier, Watchdog, watchdog_interval_s
-from appliance.errors import ApplianceError
+from appliance.errors import ApplianceError, AudioDeviceError
 from appliance.messages import SAMPLE_RATE_HZ, State
-from appliance.runtime import privacy
+from appliance.runtime import privacy, shutdown
 from appliance.runtime.pipeline import Pipeline
 
 if TYPE_CHECKING:
@@ -48,6 +48,10 @@ REOPEN_MAX_S = 5.0
 """Longest wait between two attempts, seconds. The watchdog is quiet meanwhile (the loop
 does not advance), so systemd restarts the whole service after WatchdogSec if the card
 stays away; a card that comes back sooner is picked up without losing the conversation."""
+STALL_S = 3.0
+"""A loop that has run and then spends this long inside one period is stuck in the card
+(PulseAudio killed inside a read): it is given up and the card reopened, seconds. Well
+under WatchdogSec, so the kiosk recovers before systemd restarts it."""
 
 
 class KioskService:
@@ -108,6 +112,11 @@ class KioskService:
             if self.pipeline.loop.error is not None:
                 self._reopen(self.pipeline.loop.error)
                 continue
+            if (stalled_s := self.pipeline.loop.stalled_s()) >= STALL_S:
+                self._reopen(AudioDeviceError(
+                    f"no audio period for {stalled_s:.1f} s (the sound card or its server "
+                    "stopped answering)"))
+                continue
             self.pipeline.pump(timeout=4 * period_s)
             presses = self.screen.presses() if self.screen is not None else 0
             while not self._presses.empty():
@@ -119,8 +128,11 @@ class KioskService:
                 self.screen.tick()
 
     def _reopen(self, error: BaseException) -> None:
-        """The card failed (unplugged, PulseAudio gone, an ALSA error): reopen it with
-        backoff and restart the loop; the conversation state is kept."""
+        """The card failed (unplugged, PulseAudio gone, an ALSA error, a loop stuck inside
+        it): reopen it with backoff and restart the loop; the conversation state is kept.
+        A loop thread stuck inside the card is left behind (it cannot be interrupted); so
+        is a PCM whose close hangs (`audio/alsa_native.py`). A fresh loop that never
+        completes a period is not given up again: the watchdog then restarts the unit."""
         self.pipeline.events.emit(self.pipeline.frontend_time, StageFailed(stage="audio",
                                   message=f"{type(error).__name__}: {error}"))
         self.pipeline.loop.stop()
@@ -179,6 +191,7 @@ def run_service(config: Config, events_path: Path | None,
         if log.isEnabledFor(logging.DEBUG):
             log.debug("debug logging: %s kept at info, as they would log what the agent says",
                       ", ".join(held))
+    already_running = threading.enumerate()
     with EventLog(events_path, config.privacy) as events:
         if timeline is not None:
             events.subscribe(timeline)
@@ -189,4 +202,4 @@ def run_service(config: Config, events_path: Path | None,
             service.run()
         finally:
             service.close()
-    return 0
+    return shutdown.finish(0, already_running)

@@ -170,3 +170,31 @@ def summary(samples: list[Sample], warm_up_s: float = 600.0) -> str:
             f"{last.lost_turns} lost turns; RSS {warm.rss_mb:.1f} -> {last.rss_mb:.1f} MB "
             f"({growth:+.1f} % after {warm.sim_s / 60:.0f} min warm-up); threads "
             f"{warm.threads} -> {last.threads}; fds {warm.fds} -> {last.fds}")
+
+
+def load_samples(path: Path) -> list[Sample]:
+    """The samples of a soak.json (also one still being written by a running soak)."""
+    return [Sample(**sample) for sample in json.loads(path.read_text())["samples"]]
+
+
+def table(samples: list[Sample], every_s: float = 1800.0) -> str:
+    """A Markdown table of the samples `every_s` apart (and the last one): the README's."""
+    rows, next_s = [], 0.0
+    for index, sample in enumerate(samples):
+        if sample.sim_s + 1e-6 >= next_s or index == len(samples) - 1:
+            rows.append(sample)
+            next_s = (sample.sim_s // every_s + 1) * every_s
+    lines = ["| simulated h | wall h | turns | barge-ins | errors | lost | RSS MB | threads | fds |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines += [f"| {s.sim_s / 3600:.2f} | {s.wall_s / 3600:.2f} | {s.turns} | {s.barge_ins} | "
+              f"{s.errors} | {s.lost_turns} | {s.rss_mb:.0f} | {s.threads} | {s.fds} |"
+              for s in rows]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m appliance.runtime.soak DIR/soak.json: the README's figures
+    import sys
+
+    figures = load_samples(Path(sys.argv[1]))
+    print(summary(figures))
+    print(table(figures))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -78,7 +80,7 @@ def test_watchdog_without_watchdogsec_announces_ready_but_never_pings_fake_socke
     with Watchdog(lambda: loop.periods_done, Notifier(), None) as watchdog:
         loop.advance()
         assert receive(notify_socket) == "READY=1\nSTATUS=idle"
-        assert watchdog.ready.is_set()
+        assert watchdog.ready.wait(RECV_TIMEOUT_S)  # set just after the send returns
         loop.advance()
         assert receive(notify_socket, timeout_s=0.3) is None
 
@@ -120,3 +122,35 @@ def test_watchdog_close_is_safe_twice_and_before_ready(notify_socket):
     watchdog.close()
     assert not watchdog.ready.is_set()
     assert receive(notify_socket, timeout_s=0.1) is None
+
+
+_FLOOD = """
+import logging, sys
+from appliance.device.notify import Notifier
+logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+notifier = Notifier()
+sent = [notifier.status(f"{n:04d}" * 500) for n in range(300)]
+print(sent[0], sent[-1], sum(sent))
+"""
+
+
+def test_a_full_notify_socket_drops_messages_with_one_line_never_blocks(notify_socket):
+    """Nobody reads the socket (systemd hung, or a socket left alone): its queue fills
+    after a few datagrams. STATUS= follows every state on the conversation thread, so a
+    send must never wait: it is dropped, said in one line. Run in a child process: a
+    sender that blocks holds the GIL and would freeze the test itself."""
+    try:
+        flood = subprocess.run([sys.executable, "-c", _FLOOD], capture_output=True, text=True,
+                               timeout=30, env={**os.environ})
+    except subprocess.TimeoutExpired:
+        pytest.fail("sd_notify blocked on a socket nobody reads")
+    assert flood.returncode == 0, flood.stderr[-2000:]
+    first, last, sent = flood.stdout.split()
+    assert (first, last) == ("True", "False") and 0 < int(sent) < 300
+    dropped = [line for line in flood.stderr.splitlines() if "dropped" in line]
+    assert len(dropped) == 1, flood.stderr[-2000:]
+    # Once systemd reads again, messages go through.
+    while receive(notify_socket, timeout_s=0.05) is not None:
+        pass
+    assert Notifier().status("idle") is True
+    assert receive(notify_socket) == "STATUS=idle"

@@ -26,7 +26,7 @@ from appliance.audiofile import resample
 from appliance.config import Config, GpioSettings
 from appliance.errors import AudioDeviceError
 from appliance.messages import SAMPLE_RATE_HZ
-from appliance.runtime.service import KioskService
+from appliance.runtime.service import STALL_S, KioskService
 
 pytestmark = pytest.mark.slow   # the service with a whole pipeline
 
@@ -227,12 +227,20 @@ def test_card_vanishing_mid_reply_is_reopened_and_the_conversation_goes_on(kiosk
     assert kiosk.records[again]["text"]
 
 
-def test_a_stuck_audio_loop_silences_the_watchdog(kiosk):
+def test_a_stuck_audio_loop_is_given_up_once_then_left_to_the_watchdog(kiosk):
+    """A loop stuck inside the card (no error, no return) is given up after STALL_S and
+    the card reopened, once; a fresh loop that is stuck too is left alone, the watchdog
+    stays quiet and systemd would restart the unit."""
     assert kiosk.systemd.next_ping(5.0), "no WATCHDOG=1 while the loop runs"
+    opens, before = kiosk.room.opens, len(kiosk.records)
     kiosk.room.thawed.clear()                                # the next exchange never returns
     kiosk.systemd.drain()
     kiosk.systemd.next_ping(2 * WATCHDOG_USEC / 1e6)         # at most one ping already under way
     assert not kiosk.systemd.next_ping(QUIET_WINDOW_S), "WATCHDOG=1 from a stuck loop"
+    stuck = kiosk.wait_for("error", before, stage="audio")
+    assert "no audio period" in kiosk.records[stuck]["message"]
+    assert not kiosk.systemd.next_ping(STALL_S + QUIET_WINDOW_S), "WATCHDOG=1 from a stuck loop"
+    assert kiosk.room.opens == opens + 1, "the fresh loop, stuck too, was given up again"
     kiosk.room.thawed.set()
     assert kiosk.systemd.next_ping(5.0), "no WATCHDOG=1 once the loop moved again"
 

@@ -3,8 +3,11 @@ slow tier (`make soak`, one simulated hour); see docs/reliability.md."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 from appliance.cli import main
-from appliance.runtime.soak import Sample, Tally, process_figures, summary
+from appliance.runtime.soak import Sample, Tally, load_samples, process_figures, summary, table
 
 
 def feed(tally: Tally, *events: tuple[str, str]) -> Tally:
@@ -36,6 +39,17 @@ def test_summary_reports_growth_after_warm_up():
                Sample(3600, 400, 40, 9, 0, 0, 820.0, 6, 12)]
     line = summary(samples)
     assert "+2.5 %" in line and "40 turns" in line and "threads 6 -> 6" in line
+
+
+def test_table_picks_one_row_per_half_hour_and_the_last(tmp_path):
+    samples = [Sample(t, t / 2, t // 60, 0, 0, 0, 500.0 + t / 600, 5, 7)
+               for t in (4.5, 300.0, 1500.0, 1800.0, 2100.0, 3600.0, 3900.0)]
+    path = tmp_path / "soak.json"
+    path.write_text(json.dumps({"hours": 8.0, "seed": 0,
+                                "samples": [dataclasses.asdict(s) for s in samples]}))
+    rows = table(load_samples(path)).splitlines()[2:]
+    assert [row.split("|")[1].strip() for row in rows] == ["0.00", "0.50", "1.00", "1.08"]
+    assert rows[-1].split("|")[7].strip() == "506"   # RSS MB of the last sample
 
 
 def test_soak_hours_out_of_range_is_exit_2(capsys):

@@ -23,6 +23,25 @@ def test_say_words_prints_one_line_per_word(tmp_path, capsys):
     assert [line.split()[2] for line in lines] == ["Your", "room", "is", "ready."]
 
 
+def test_say_does_not_speak_ssml_tags(tmp_path, capsys):
+    """piper reads plain text: SSML or HTML tags would be read out as "less than speak".
+    The words are spoken, the tags dropped (entities decoded), and one line says so."""
+    text = '<speak>Rooms &amp; suites. <break time="1s"/> <emphasis>Welcome</emphasis>.</speak>'
+    assert main(["say", text, "--out", str(tmp_path / "s.wav"), "--words"]) == 0
+    out, err = capsys.readouterr()
+    assert [line.split()[2] for line in out.splitlines()] == ["Rooms", "suites.", "Welcome."]
+    assert [line for line in err.splitlines() if line.startswith("appliance: say:")] == [
+        "appliance: say: piper reads plain text; tags not spoken: <break>, <emphasis>, <speak>"]
+
+
+def test_say_keeps_text_that_only_looks_like_markup(tmp_path, capsys):
+    """A comparison is not a tag: nothing is dropped, nothing is said about tags."""
+    assert main(["say", "Rooms 3<5 and 9 > 2.", "--out", str(tmp_path / "a.wav"), "--words"]) == 0
+    out, err = capsys.readouterr()
+    assert [line.split()[2] for line in out.splitlines()] == ["Rooms", "3<5", "and", "9", "2."]
+    assert not [line for line in err.splitlines() if line.startswith("appliance: say:")]
+
+
 def test_wake_on_speech_without_the_wake_word_exits_1(capsys):
     assert main(["wake", "/usr/share/sounds/alsa/Front_Center.wav"]) == 1
     assert "no hey_jarvis" in capsys.readouterr().err
