@@ -64,7 +64,7 @@ from appliance.messages import (
 )
 from appliance.speech.asr import PreRoll, Recognizer
 from appliance.speech.clauses import split_clauses
-from appliance.speech.endpoint import EndpointRule
+from appliance.speech.endpoint import EndpointRule, completeness
 
 log = logging.getLogger(__name__)
 
@@ -323,8 +323,9 @@ class Kiosk:
         self._speculate(settled if hearing.silence_ms or quiet_ms else None)
         if (self._endpoint.ended(hearing.silence_ms, hearing.words, quiet_ms, settled is not None)
                 or self._recognizer.too_long):
-            log.debug("endpoint after %.0f ms of VAD silence, %.0f ms quiet (words so far: %r, %s)",
-                      hearing.silence_ms, quiet_ms, hearing.words,
+            log.debug("endpoint after %.0f ms of VAD silence, %.0f ms quiet (the words read as %s, %s)",
+                      hearing.silence_ms, quiet_ms,  # never the words: the journal keeps none
+                      completeness(hearing.words).value if hearing.words else "nothing yet",
                       "settled" if settled is not None else "sound since")
             self._hearing = Hearing()
             self._emit(UserSpeechEnd())
