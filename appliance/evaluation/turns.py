@@ -21,10 +21,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from appliance.config import load_config
-from appliance.runtime.latency import PARTS
+from appliance.runtime.latency import PARTS, percentile
 from appliance.runtime.script import load_script
 from appliance.runtime.sim import run_sim
 
@@ -36,10 +34,6 @@ SCRIPTS = {
     "front desk (demo)": SCRIPTS_DIR / "front_desk.toml",
     "twenty turns": SCRIPTS_DIR / "twenty_turns.toml",
 }
-
-
-def _percentile(values: list[float], q: float) -> float | None:
-    return round(float(np.percentile(values, q)), 1) if values else None
 
 
 def evaluate(script: Path, runs: int, config_path: Path | None) -> dict[str, Any]:
@@ -55,15 +49,15 @@ def evaluate(script: Path, runs: int, config_path: Path | None) -> dict[str, Any
     turns = [turn for s in summaries for turn in s["turns"]]
     figures: dict[str, Any] = {
         "runs": runs,
-        "replan_p50_ms": _percentile(replans, 50), "replan_p95_ms": _percentile(replans, 95),
-        "reply_p50_ms": _percentile(replies, 50), "reply_p95_ms": _percentile(replies, 95),
+        "replan_p50_ms": percentile(replans, 50), "replan_p95_ms": percentile(replans, 95),
+        "reply_p50_ms": percentile(replies, 50), "reply_p95_ms": percentile(replies, 95),
         "replans": len(replans), "replies": len(replies),
         "false_endpoints": sum(s["false_endpoints"] for s in summaries),
         "caller_turns": sum(s["caller_turns"] for s in summaries),
         "speculative_share": _share([t["speculative"] for t in turns if t["speculative"] is not None]),
-        "breakdown_p50_ms": {part: _percentile([t[part] for t in turns if t[part] is not None], 50)
+        "breakdown_p50_ms": {part: percentile([t[part] for t in turns if t[part] is not None], 50)
                              for part in PARTS},
-        "run_reply_p50_ms": [_percentile(s["reply_latency_ms"], 50) for s in summaries],
+        "run_reply_p50_ms": [percentile(s["reply_latency_ms"], 50) for s in summaries],
         "loop_period_ms": {when: {q: _median_of([s["loop_period_ms"][when][q] for s in summaries])
                                   for q in ("p50", "p99")}
                            for when in ("otherwise", "speculating")},
@@ -77,8 +71,7 @@ def evaluate(script: Path, runs: int, config_path: Path | None) -> dict[str, Any
 
 
 def _median_of(values: list[float | None]) -> float | None:
-    known = [value for value in values if value is not None]
-    return round(statistics.median(known), 3) if known else None
+    return percentile([value for value in values if value is not None], 50, 3)
 
 
 def _share(flags: list[bool]) -> float | None:

@@ -23,7 +23,6 @@ measured where they run); endpoint wait and audio buffer from room time.
 from __future__ import annotations
 
 import json
-import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -158,8 +157,12 @@ def write_summary(path: Path, figures: dict[str, Any]) -> None:
 
 
 def _median(turns: Sequence[TurnLatency], part: str) -> float | None:
-    values = [getattr(turn, part) for turn in turns if getattr(turn, part) is not None]
-    return round(statistics.median(values), 1) if values else None
+    return percentile([getattr(turn, part) for turn in turns if getattr(turn, part) is not None], 50)
+
+
+def percentile(values: Sequence[float], q: float, digits: int = 1) -> float | None:
+    """The q-th percentile of `values`, rounded; None for no values."""
+    return round(float(np.percentile(values, q)), digits) if len(values) else None
 
 
 def agent_speech_seconds(speaker: np.ndarray) -> float:

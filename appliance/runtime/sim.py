@@ -35,6 +35,7 @@ from appliance.messages import SAMPLE_RATE_HZ, SpeechChunk, State
 from appliance.runtime.latency import (
     TurnLatency,
     agent_speech_seconds,
+    percentile,
     plot_latency,
     summary,
     turn_latencies,
@@ -177,7 +178,7 @@ def run_sim(config: Config, script: Script, out_dir: Path, *, realtime: bool = F
     turns = turn_latencies(records, scheduler.spoken, speaker)
     figures = summary(records, scheduler.spoken, turns, agent_speech_seconds(speaker))
     figures["loop_period_ms"] = {
-        when: {"p50": _percentile(times, 50), "p99": _percentile(times, 99), "n": len(times)}
+        when: {"p50": percentile(times, 50, 3), "p99": percentile(times, 99, 3), "n": len(times)}
         for when, times in clock.period_ms.items()}
     write_summary(out_dir / "summary.json", figures)
     plot_latency(out_dir / "latency.png", turns)
@@ -256,7 +257,3 @@ def _drive(pipeline: Pipeline, scheduler: CallerScheduler, room: SimulatedRoom, 
         if done_at is not None and t - done_at >= QUIET_END_S:
             return clock
     return clock
-
-
-def _percentile(values: list[float], q: float) -> float | None:
-    return round(float(np.percentile(values, q)), 3) if values else None
