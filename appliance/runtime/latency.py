@@ -39,6 +39,7 @@ from appliance.agent.vocabulary import (
     StateChanged,
     UserSpeechEnd,
 )
+from appliance.levels import FRAME, ten_ms_frames
 from appliance.messages import SAMPLE_RATE_HZ
 
 AUDIBLE = 300
@@ -167,9 +168,8 @@ def percentile(values: Sequence[float], q: float, digits: int = 1) -> float | No
 
 def agent_speech_seconds(speaker: np.ndarray) -> float:
     """Seconds of the speaker's output that are the agent's voice (10 ms frames)."""
-    frame = SAMPLE_RATE_HZ // 100
-    usable = speaker[: len(speaker) // frame * frame].astype(np.int32).reshape(-1, frame)
-    return float(np.count_nonzero(np.abs(usable).max(axis=1) > AUDIBLE)) / 100.0
+    peaks = np.abs(ten_ms_frames(speaker)).max(axis=1)
+    return float(np.count_nonzero(peaks > AUDIBLE)) * FRAME / SAMPLE_RATE_HZ
 
 
 def plot_latency(path: Path, turns: Sequence[TurnLatency]) -> None:
