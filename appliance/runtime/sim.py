@@ -33,9 +33,9 @@ from appliance.config import Config
 from appliance.levels import speech_span
 from appliance.messages import SAMPLE_RATE_HZ, SpeechChunk, State
 from appliance.runtime.latency import (
+    PeriodTimes,
     TurnLatency,
     agent_speech_seconds,
-    percentile,
     plot_latency,
     summary,
     turn_latencies,
@@ -178,7 +178,7 @@ def run_sim(config: Config, script: Script, out_dir: Path, *, realtime: bool = F
     turns = turn_latencies(records, scheduler.spoken, speaker)
     figures = summary(records, scheduler.spoken, turns, agent_speech_seconds(speaker))
     figures["loop_period_ms"] = {
-        when: {"p50": percentile(times, 50, 3), "p99": percentile(times, 99, 3), "n": len(times)}
+        when: {"p50": times.percentile(50), "p99": times.percentile(99), "n": len(times)}
         for when, times in clock.period_ms.items()}
     write_summary(out_dir / "summary.json", figures)
     plot_latency(out_dir / "latency.png", turns)
@@ -206,7 +206,7 @@ class RoomClock:
         self._wall_start = time.perf_counter()
         self._wait_s = pipeline.config.llm.timeout_s + 10.0
         pipeline.kiosk.hold_until_computed = True
-        self.period_ms: dict[str, list[float]] = {"otherwise": [], "speculating": []}
+        self.period_ms = {"otherwise": PeriodTimes(), "speculating": PeriodTimes()}
         """Wall time of the loop's work per period (front end, wake word), split by whether a
         speculative answer was being made meanwhile: the loop's headroom against its period."""
 
@@ -222,7 +222,7 @@ class RoomClock:
         started = time.perf_counter()
         self._pipeline.loop.step()
         spent_ms = (time.perf_counter() - started) * 1e3
-        self.period_ms["speculating" if kiosk.speculating else "otherwise"].append(spent_ms)
+        self.period_ms["speculating" if kiosk.speculating else "otherwise"].add(spent_ms)
         self._pipeline.pump()
         if self._realtime:  # pacing to the wall clock; nothing waits on this for correctness
             time.sleep(max(0.0, self.t - (time.perf_counter() - self._wall_start)))
