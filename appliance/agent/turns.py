@@ -468,7 +468,12 @@ class Kiosk:
         speaking.reply.cancel(join_timeout=0.0)
         self._start_speaking(Speaking(self._new_reply(split_clauses(self._config.llm.fallback_text))))
 
-    def _turn_failed(self, stage: str, error: Exception) -> None:
+    def audio_failed(self, error: BaseException) -> None:
+        """The sound card failed (it is being reopened): the reply it was playing is lost,
+        so the turn ends as any failed stage's does, and the kiosk listens again."""
+        self._turn_failed("audio", error)
+
+    def _turn_failed(self, stage: str, error: BaseException) -> None:
         """A stage raised mid-turn: say so, drop the turn, and listen again."""
         log.error("%s failed: %s", stage, _describe(error))
         self._emit(StageFailed(stage=stage, message=_describe(error)))

@@ -35,7 +35,8 @@ class ConversationEvent:
 
 @dataclass(frozen=True)
 class Ready(ConversationEvent):
-    """The echo canceller is trained and the kiosk listens for the wake word."""
+    """The echo canceller is trained and the kiosk listens: at start-up, and again on a
+    sound card that was reopened."""
 
     name = "ready"
 

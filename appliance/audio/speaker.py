@@ -122,11 +122,20 @@ class Speaker:
         with self._lock:
             self._cut_fade_ms = min(max(fade, _FADE_MS_RANGE[0]), _FADE_MS_RANGE[1])
 
-    def close(self) -> None:
-        """Discard queued audio and release any TTS thread waiting for room."""
+    def discard(self) -> None:
+        """Forget all agent audio, queued, fading or remembered as in the card, and release
+        any TTS thread waiting for room: the card it was meant for is gone (reopened) or
+        the kiosk is closing."""
         with self._room:
             self._clear_queue()
+            self._fade, self._fade_agent = np.zeros(0, dtype=np.float32), np.zeros(0, dtype=bool)
+            self._history, self._history_agent = (np.zeros(0, dtype=np.float32),
+                                                   np.zeros(0, dtype=bool))
             self._room.notify_all()
+
+    def close(self) -> None:
+        """The speaker holds no resource: closing is discarding."""
+        self.discard()
 
     def _ramp_to(self, gain: float, ms: float) -> None:
         with self._lock:

@@ -221,6 +221,8 @@ class FrontEnd:
             frame = slice(start, start + step)
             speech_probability = max(speech_probability, self._frame(
                 t + start / SAMPLE_RATE_HZ, mic[frame], residual[frame], cleaned[frame], reference[frame]))
+        if self.calibrating:   # the burst's residual is not a guest: nothing heard is speech
+            speech_probability = 0.0
         frame = AudioFrame(samples=cleaned, t=t, speech_probability=speech_probability)
         for listener in self._listeners:
             self.dropped_frames += not _offer(listener, frame)

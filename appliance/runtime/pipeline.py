@@ -110,13 +110,22 @@ class Pipeline:
         canceller, decode the system prompt into the LLM's cache (if one is loaded),
         and synthesise the usual first clauses in the background. Returns the
         burst's length in samples."""
-        burst = self.frontend.calibration_burst()
-        self.speaker.enqueue_audio(burst, SAMPLE_RATE_HZ)
+        burst = self.retrain()
         if self.llm is not None:
             self.llm.prime(self.kiosk.conversation)
         if self.config.tts.cache_s and self._warmer is None:
             self._warmer = threading.Thread(target=self._warm_voice, name="voice-warm", daemon=True)
             self._warmer.start()
+        return burst
+
+    def retrain(self) -> int:
+        """Queue the calibration burst that trains the echo canceller on the card as it is
+        now (at start-up, and on a card just reopened); the detector is held and nothing
+        heard counts as speech until its echo has died away, when `ready` is emitted (again).
+        Returns its length in samples."""
+        self._ready = False
+        burst = self.frontend.calibration_burst()
+        self.speaker.enqueue_audio(burst, SAMPLE_RATE_HZ)
         return len(burst)
 
     def _warm_voice(self) -> None:

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 
 from appliance.agent.events import EventLog
 from appliance.agent.redact import keeps_words
-from appliance.agent.vocabulary import StageFailed
 from appliance.audio.device import AudioDevice
 from appliance.audio.factory import open_device
 from appliance.config import Config
@@ -129,13 +128,19 @@ class KioskService:
 
     def _reopen(self, error: BaseException) -> None:
         """The card failed (unplugged, PulseAudio gone, an ALSA error, a loop stuck inside
-        it): reopen it with backoff and restart the loop; the conversation state is kept.
-        A loop thread stuck inside the card is left behind (it cannot be interrupted); so
-        is a PCM whose close hangs (`audio/alsa_native.py`). A fresh loop that never
-        completes a period is not given up again: the watchdog then restarts the unit."""
-        self.pipeline.events.emit(self.pipeline.frontend_time, StageFailed(stage="audio",
-                                  message=f"{type(error).__name__}: {error}"))
+        it): reopen it with backoff and restart the loop.
+
+        The reply it was playing is lost (the turn ends and the kiosk listens again,
+        as after any failed stage), and the reopened card is a new echo path: its delay
+        differs, so the canceller trained on the old one would let the agent's voice
+        through and the kiosk would interrupt itself. It is trained again with the
+        start-up burst before anything is heard. A loop thread stuck inside the card
+        is left behind (it cannot be interrupted); so is a PCM whose close hangs
+        (`audio/alsa_native.py`). A fresh loop that never completes a period is not
+        given up again: the watchdog then restarts the unit."""
         self.pipeline.loop.stop()
+        self.pipeline.kiosk.audio_failed(error)
+        self.pipeline.speaker.discard()
         wait_s, attempts = REOPEN_FIRST_S, 0
         while not self.stop_requested.wait(wait_s):
             attempts += 1
@@ -146,7 +151,9 @@ class KioskService:
                 log.warning("reopening the sound card (attempt %d) failed: %s", attempts, failure)
                 wait_s = min(2 * wait_s, REOPEN_MAX_S)
                 continue
-            log.warning("sound card reopened after %d attempt(s)", attempts)
+            log.warning("sound card reopened after %d attempt(s); training the echo canceller "
+                        "on it", attempts)
+            self.pipeline.retrain()
             self.pipeline.loop.restart()
             return
 
