@@ -21,7 +21,6 @@ from appliance.config import Config
 from appliance.levels import speech_span
 from appliance.messages import SAMPLE_RATE_HZ, State
 from appliance.runtime.pipeline import Pipeline
-from appliance.speech.clauses import words
 
 LIMIT_S = 40.0
 
@@ -51,7 +50,7 @@ def kiosk(tmp_path):
                                voice=Voice(clauses, pipeline.voice.synthesize,
                                            pipeline.voice.cancel_llm, pipeline.voice.system_prompt),
                                events=events)
-        burst_s = pipeline.boot() / SAMPLE_RATE_HZ
+        pipeline.boot()
 
         def until(condition, what: str) -> None:
             while not condition():
@@ -63,7 +62,7 @@ def kiosk(tmp_path):
                 pipeline.loop.step()
                 pipeline.pump()
 
-        until(lambda: room.samples_elapsed > (burst_s + 0.3) * SAMPLE_RATE_HZ, "the calibration burst")
+        until(lambda: not pipeline.frontend.calibrating, "the calibration burst")
         yield pipeline, room, until, events, clauses
         pipeline.kiosk.close()
     room.close()
@@ -110,6 +109,7 @@ def test_a_caller_who_goes_on_after_a_pause_gets_an_answer_to_the_whole_turn(kio
     assert len(clauses.asked) >= 2, "no answer was started at the pause"
     first_words, endpoints_before = clauses.asked[0]
     assert endpoints_before == 0
-    assert len(words(first_words)) < len(words(final)), "the first answer was not on the first words"
+    # Not a word count: Moonshine may hear the dangling "and" as a word of its own.
+    assert not same_words(first_words, final), "the first answer was not on the first words"
     assert same_words(clauses.asked[-1][0], final)    # made again (on a later draft, or after)
     assert pipeline.kiosk.conversation.last_user_text == final

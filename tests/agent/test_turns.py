@@ -45,8 +45,8 @@ def kiosk(tmp_path):
     with (EventLog(tmp_path / "events.jsonl", KEEP_WORDS) as events,
           Pipeline(config, room, events) as pipeline):
         stepper = Stepper(pipeline, room)
-        burst_s = pipeline.boot() / SAMPLE_RATE_HZ
-        stepper.until(lambda: stepper.t > burst_s + 0.3, "the calibration burst")
+        pipeline.boot()
+        stepper.until(lambda: not pipeline.frontend.calibrating, "the calibration burst")
         yield pipeline, room, stepper, events
     room.close()
 
