@@ -110,13 +110,13 @@ class Pipeline:
         canceller, decode the system prompt into the LLM's cache (if one is loaded),
         and synthesise the usual first clauses in the background. Returns the
         burst's length in samples."""
-        burst = self.retrain()
+        burst_samples = self.retrain()
         if self.llm is not None:
             self.llm.prime(self.kiosk.conversation)
         if self.config.tts.cache_s and self._warmer is None:
             self._warmer = threading.Thread(target=self._warm_voice, name="voice-warm", daemon=True)
             self._warmer.start()
-        return burst
+        return burst_samples
 
     def retrain(self) -> int:
         """Queue the calibration burst that trains the echo canceller on the card as it is
