@@ -161,15 +161,23 @@ def run_soak(config: Config, hours: float, out_dir: Path, *, script: Script | No
 
 
 def summary(samples: list[Sample], warm_up_s: float = 600.0) -> str:
-    """RSS growth after warm-up, thread and fd change, totals: the figures the issue asks for."""
+    """RSS growth after warm-up, thread and fd change, totals: the figures the issue asks for.
+
+    A sample can catch a reply's worker thread alive, so beside first and last the
+    thread count says how many samples after warm-up saw more threads than at its
+    end: a leak climbs and stays, a worker comes and goes.
+    """
     warm = next((s for s in samples if s.sim_s >= warm_up_s), samples[0])
     last = samples[-1]
     growth = 100.0 * (last.rss_mb - warm.rss_mb) / warm.rss_mb if warm.rss_mb else 0.0
+    after = [s for s in samples if s.sim_s >= warm.sim_s]
+    more = sum(s.threads > warm.threads for s in after)
     return (f"{last.sim_s / 3600:.2f} simulated hours in {last.wall_s / 60:.1f} min: "
             f"{last.turns} turns, {last.barge_ins} barge-ins, {last.errors} errors, "
             f"{last.lost_turns} lost turns; RSS {warm.rss_mb:.1f} -> {last.rss_mb:.1f} MB "
             f"({growth:+.1f} % after {warm.sim_s / 60:.0f} min warm-up); threads "
-            f"{warm.threads} -> {last.threads}; fds {warm.fds} -> {last.fds}")
+            f"{warm.threads} -> {last.threads} (max {max(s.threads for s in after)}, above "
+            f"{warm.threads} in {more} of {len(after)} samples); fds {warm.fds} -> {last.fds}")
 
 
 def load_samples(path: Path) -> list[Sample]:

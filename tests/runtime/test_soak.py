@@ -41,6 +41,12 @@ def test_summary_reports_growth_after_warm_up():
     assert "+2.5 %" in line and "40 turns" in line and "threads 6 -> 6" in line
 
 
+def test_summary_tells_a_passing_worker_thread_from_growth():
+    samples = [Sample(600 * i, 60 * i, i, 0, 0, 0, 800.0, threads, 12)
+               for i, threads in enumerate((5, 5, 6, 5, 5, 5))]
+    assert "threads 5 -> 5 (max 6, above 5 in 1 of 5 samples)" in summary(samples)
+
+
 def test_table_picks_one_row_per_half_hour_and_the_last(tmp_path):
     samples = [Sample(t, t / 2, t // 60, 0, 0, 0, 500.0 + t / 600, 5, 7)
                for t in (4.5, 300.0, 1500.0, 1800.0, 2100.0, 3600.0, 3900.0)]
