@@ -6,8 +6,19 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import pytest
+
 from appliance.cli import main
-from appliance.runtime.soak import Sample, Tally, load_samples, process_figures, summary, table
+from appliance.config import Config
+from appliance.runtime.soak import (
+    Sample,
+    Tally,
+    load_samples,
+    process_figures,
+    run_soak,
+    summary,
+    table,
+)
 
 
 def feed(tally: Tally, *events: tuple[str, str]) -> Tally:
@@ -61,3 +72,17 @@ def test_table_picks_one_row_per_half_hour_and_the_last(tmp_path):
 def test_soak_hours_out_of_range_is_exit_2(capsys):
     assert main(["sim", "--soak", "0"]) == 2
     assert "--soak" in capsys.readouterr().err
+
+
+@pytest.mark.slow   # three simulated minutes of the whole kiosk (make soak runs an hour)
+def test_a_short_soak_answers_loses_nothing_and_writes_its_figures(tmp_path):
+    samples = run_soak(Config(), 0.05, tmp_path, sample_every_s=30.0, say=lambda line: None)
+    written = load_samples(tmp_path / "soak.json")
+    assert written == samples and len(samples) >= 6
+    last = samples[-1]
+    assert last.sim_s >= 180.0
+    assert last.turns >= 1, "the kiosk answered nothing in three minutes"
+    assert (last.errors, last.lost_turns) == (0, 0)
+    assert last.fds == samples[0].fds
+    events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert sum(e["event"] == "agent_speech_end" for e in events) == last.turns
