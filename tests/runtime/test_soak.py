@@ -11,6 +11,7 @@ import pytest
 from appliance.cli import main
 from appliance.config import Config
 from appliance.runtime.soak import (
+    CallerVoice,
     Sample,
     Tally,
     load_samples,
@@ -38,6 +39,18 @@ def test_backchannels_and_silence_are_not_lost_turns():
     tally = feed(Tally(), ("transcript", "okay"), ("transcript", ""), ("transcript", "mm-hmm"),
                  ("barge_in_stop", ""), ("error", ""))
     assert tally.lost_turns == 0 and tally.barge_ins == 1 and tally.errors == 1
+
+
+def test_each_caller_line_is_synthesised_once():
+    asked: list[str] = []
+
+    def synthesize(text: str):
+        asked.append(text)
+        yield text.upper()
+
+    voice = CallerVoice(synthesize)
+    assert [voice("hi"), voice("bye"), voice("hi")] == [["HI"], ["BYE"], ["HI"]]
+    assert asked == ["hi", "bye"]
 
 
 def test_process_figures_come_from_proc():
