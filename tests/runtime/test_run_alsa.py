@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.alsa, pytest.mark.slow]   # the kiosk process with eve
 
 EVENT_TIMEOUT_S = 60.0
 
-CONFIG = KIOSK_AUDIO_CONFIG + """
+CONFIG = KIOSK_AUDIO_CONFIG + f"""
 [aec]
 extra_delay_ms = 0.0
 
@@ -34,11 +34,9 @@ extra_delay_ms = 0.0
 log_transcripts = true
 log_replies = true
 
-# A long answer, so that the caller has something to interrupt.
-[llm]
-system_prompt = "You are the front desk of a hotel. Describe things in long, detailed answers."
-max_sentences = 6
-max_tokens = 160
+# Long answers (the fallback too), so that the caller has something to interrupt.
+[knowledge]
+file = "{Path(__file__).with_name("long_answers.toml")}"
 """
 
 
