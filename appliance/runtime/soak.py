@@ -208,9 +208,13 @@ def load_samples(path: Path) -> list[Sample]:
 
 
 def table(samples: list[Sample], every_s: float = 1800.0) -> str:
-    """A Markdown table of the samples `every_s` apart (and the last one): the README's."""
+    """A Markdown table of the samples `every_s` apart (and the last one): the README's.
+    The soak's closing sample can fall on the same simulated second as the one before it;
+    it is shown once."""
     rows, next_s = [], 0.0
     for index, sample in enumerate(samples):
+        if rows and sample.sim_s == rows[-1].sim_s:
+            continue
         if sample.sim_s + 1e-6 >= next_s or index == len(samples) - 1:
             rows.append(sample)
             next_s = (sample.sim_s // every_s + 1) * every_s

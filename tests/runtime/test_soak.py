@@ -82,6 +82,12 @@ def test_table_picks_one_row_per_half_hour_and_the_last(tmp_path):
     assert rows[-1].split("|")[7].strip() == "506"   # RSS MB of the last sample
 
 
+def test_table_shows_a_closing_sample_on_the_same_second_once():
+    samples = [Sample(t, t / 2, 0, 0, 0, 0, 500.0, 5, 7) for t in (0.0, 1800.0, 3600.0, 3600.0)]
+    assert [row.split("|")[1].strip() for row in table(samples).splitlines()[2:]] == [
+        "0.00", "0.50", "1.00"]
+
+
 def test_soak_hours_out_of_range_is_exit_2(capsys):
     assert main(["sim", "--soak", "0"]) == 2
     assert "--soak" in capsys.readouterr().err
