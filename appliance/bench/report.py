@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
+from appliance.runtime.latency import percentile
 
 
 @dataclass(frozen=True)
@@ -44,11 +44,6 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(float(value), 1)
 
 
-def _percentile(values: list[float | None], q: float) -> float | None:
-    known = [v for v in values if v is not None]
-    return _round(float(np.percentile(known, q))) if known else None
-
-
 def summarise(results: list[ScenarioResult]) -> dict:
     interrupts = [r for r in results if r.kind == "interrupt"]
     backchannels = [r for r in results if r.kind == "backchannel"]
@@ -60,9 +55,9 @@ def summarise(results: list[ScenarioResult]) -> dict:
             "n": len(interrupts),
             "stopped": sum(r.outcome == "stopped" for r in interrupts),
             "missed": sum(r.outcome == "missed" for r in interrupts),
-            "p50_onset_to_duck_ms": _percentile([r.onset_to_duck_ms for r in interrupts], 50),
-            "p50_onset_to_silence_ms": _percentile([r.onset_to_silence_ms for r in interrupts], 50),
-            "p95_onset_to_silence_ms": _percentile([r.onset_to_silence_ms for r in interrupts], 95),
+            "p50_onset_to_duck_ms": percentile([r.onset_to_duck_ms for r in interrupts], 50),
+            "p50_onset_to_silence_ms": percentile([r.onset_to_silence_ms for r in interrupts], 50),
+            "p95_onset_to_silence_ms": percentile([r.onset_to_silence_ms for r in interrupts], 95),
         },
         "backchannel": {
             "n": len(backchannels),
@@ -72,7 +67,7 @@ def summarise(results: list[ScenarioResult]) -> dict:
         "false_stops": sum(r.outcome == "false_stop" for r in results),
         "agent_speech_s": round(sum(r.agent_speech_s for r in results), 1),
         "max_truncation_error_words": max(errors) if errors else None,
-        "median_erle_db": _percentile([r.erle_db for r in results], 50),
+        "median_erle_db": percentile([r.erle_db for r in results], 50),
         "frontend_rtf": (round(sum(r.frontend_cpu_s for r in results) / audio_s, 4)
                          if audio_s > 0 else None),
     }

@@ -55,7 +55,7 @@ def evaluate(script: Path, runs: int, config_path: Path | None) -> dict[str, Any
         "false_endpoints": sum(s["false_endpoints"] for s in summaries),
         "caller_turns": sum(s["caller_turns"] for s in summaries),
         "speculative_share": _share([t["speculative"] for t in turns if t["speculative"] is not None]),
-        "breakdown_p50_ms": {part: percentile([t[part] for t in turns if t[part] is not None], 50)
+        "breakdown_p50_ms": {part: percentile([t[part] for t in turns], 50)
                              for part in PARTS},
         "run_reply_p50_ms": [percentile(s["reply_latency_ms"], 50) for s in summaries],
         "loop_period_ms": {when: {q: _median_of([s["loop_period_ms"][when][q] for s in summaries])
@@ -71,7 +71,7 @@ def evaluate(script: Path, runs: int, config_path: Path | None) -> dict[str, Any
 
 
 def _median_of(values: list[float | None]) -> float | None:
-    return percentile([value for value in values if value is not None], 50, 3)
+    return percentile(values, 50, 3)
 
 
 def _share(flags: list[bool]) -> float | None:

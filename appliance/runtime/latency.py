@@ -158,12 +158,14 @@ def write_summary(path: Path, figures: dict[str, Any]) -> None:
 
 
 def _median(turns: Sequence[TurnLatency], part: str) -> float | None:
-    return percentile([getattr(turn, part) for turn in turns if getattr(turn, part) is not None], 50)
+    return percentile([getattr(turn, part) for turn in turns], 50)
 
 
-def percentile(values: Sequence[float], q: float, digits: int = 1) -> float | None:
-    """The q-th percentile of `values`, rounded; None for no values."""
-    return round(float(np.percentile(values, q)), digits) if len(values) else None
+def percentile(values: Sequence[float | None], q: float, digits: int = 1) -> float | None:
+    """The q-th percentile of the known `values` (None: not measured), rounded; None when
+    none is known. The one rule for the sim's, the evaluations' and the bench's figures."""
+    known = [value for value in values if value is not None]
+    return round(float(np.percentile(known, q)), digits) if known else None
 
 
 class PeriodTimes:
